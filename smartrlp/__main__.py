@@ -1,0 +1,3 @@
+from smartrlp.cli import main
+
+raise SystemExit(main())

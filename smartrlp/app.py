@@ -1,0 +1,130 @@
+"""The application factory and its lifespan: nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypedDict
+
+from itsdangerous import Signer, TimestampSigner
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from smartrlp import accounts, events, live, moderation, openapi, questions
+from smartrlp.db import Database
+from smartrlp.errors import ApiError
+from smartrlp.hub import Hub
+from smartrlp.settings import Settings
+from smartrlp.web import (
+    BodySizeLimit,
+    DeviceCookie,
+    DeviceSigner,
+    SecurityHeaders,
+    app_state,
+    handle_api_error,
+    handle_http_exception,
+    handle_unexpected,
+    json_response,
+    make_templates,
+    render,
+)
+
+log = logging.getLogger("smartrlp")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    hub: Hub
+    templates: Environment
+    device_signer: DeviceSigner
+    session_signer: TimestampSigner
+
+
+class LifespanState(TypedDict):
+    app: AppState
+
+
+async def _secret_key(db: Database, configured: str) -> str:
+    if configured:
+        return configured
+    # Kept in the database so that cookies stay valid across restarts without any set-up.
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT OR IGNORE INTO app_secrets (name, value) VALUES ('secret_key', :value)",
+            {"value": secrets.token_urlsafe(32)},
+        )
+        row = await tx.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
+    assert row is not None
+    return str(row["value"])
+
+
+async def healthz(request: Request) -> Response:
+    if not app_state(request).db.is_open:
+        return json_response({"status": "starting"}, status=503)
+    return json_response({"status": "ok"})
+
+
+async def home(request: Request) -> Response:
+    rows = await app_state(request).db.fetchall(
+        "SELECT slug, title, starts_at FROM events ORDER BY starts_at DESC, id DESC"
+    )
+    return render(request, "home.html", events=[dict(r) for r in rows])
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
+        db = Database(settings.db_path)
+        await db.open()
+        secret = await _secret_key(db, settings.secret_key)
+        state = AppState(
+            settings=settings,
+            db=db,
+            hub=Hub(queue_size=settings.ws_queue_size),
+            templates=make_templates(str(settings.templates_dir)),
+            device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
+            session_signer=accounts.make_session_signer(secret),
+        )
+        log.info("database %s open", settings.db_path)
+        try:
+            yield {"app": state}
+        finally:
+            await db.close()
+
+    routes = [
+        Route("/", home, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
+        *accounts.routes,
+        *events.routes,
+        *questions.routes,
+        *moderation.routes,
+        *live.routes,
+        Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(DeviceCookie, secure=settings.secure_cookies),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )

@@ -1,0 +1,62 @@
+"""The per-event change log: every change gets the next sequence number in the transaction that makes it.
+
+A change is written to `changes` together with the data it describes and is published to the hub only
+after COMMIT (inside the writer lock, so publication order is sequence order). A client that reconnects
+replays the log from its last sequence number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartrlp import protocol
+from smartrlp.db import Database, Transaction, utcnow
+from smartrlp.hub import Broadcast, Hub
+
+
+async def record(
+    tx: Transaction,
+    hub: Hub,
+    event_id: int,
+    message_type: str,
+    body: dict[str, Any],
+    *,
+    audience: str = protocol.AUDIENCE_PUBLIC,
+    device_id: str | None = None,
+) -> int:
+    row = await tx.fetchone(
+        "UPDATE events SET last_seq = last_seq + 1 WHERE id = :id RETURNING last_seq", {"id": event_id}
+    )
+    assert row is not None
+    seq = int(row["last_seq"])
+    text = protocol.encode({"type": message_type, "seq": seq, **body})
+    await tx.execute(
+        "INSERT INTO changes (event_id, seq, type, audience, device_id, message, created_at) "
+        "VALUES (:event_id, :seq, :type, :audience, :device_id, :message, :now)",
+        {
+            "event_id": event_id,
+            "seq": seq,
+            "type": message_type,
+            "audience": audience,
+            "device_id": device_id,
+            "message": text,
+            "now": utcnow(),
+        },
+    )
+    broadcast = Broadcast(event_id, seq, audience, text, device_id)
+    tx.after_commit(lambda: hub.publish(broadcast))
+    return seq
+
+
+def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None) -> bool:
+    if broadcast.audience == protocol.AUDIENCE_PUBLIC or is_staff:
+        return True
+    return device is not None and broadcast.device_id == device
+
+
+async def since(db: Database, event_id: int, seq: int) -> list[Broadcast]:
+    rows = await db.fetchall(
+        "SELECT seq, audience, device_id, message FROM changes WHERE event_id = :event_id AND seq > :seq ORDER BY seq",
+        {"event_id": event_id, "seq": seq},
+    )
+    return [Broadcast(event_id, r["seq"], r["audience"], r["message"], r["device_id"]) for r in rows]

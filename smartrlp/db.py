@@ -1,0 +1,137 @@
+"""The one database module: connections, migrations, and the single writer.
+
+SQLite allows one writer at a time; instead of letting connections fight over the lock we funnel every
+write through one connection behind an asyncio lock. Reads use a second connection, which WAL mode lets
+run beside the writer. Work that must happen in commit order (broadcasting a change) is queued with
+`Transaction.after_commit` and runs after COMMIT while the lock is still held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import aiosqlite
+
+Params = Mapping[str, Any] | tuple[Any, ...]
+MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: an acknowledged change must survive a power cut, not only a crashed process.
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+class Transaction:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+        return await self.conn.execute(sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+
+class Database:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self._writer = await _connect(self.path)
+        await apply_migrations(self._writer)
+        self._reader = await _connect(self.path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            tx = Transaction(self._writer)
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+            for callback in tx._after_commit:
+                callback()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        assert self._reader is not None, "database is not open"
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        assert self._reader is not None, "database is not open"
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("smartrlp") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if MIGRATION_NAME.match(p.name))
+    return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    await conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    async with conn.execute("SELECT name FROM migrations") as cursor:
+        done = {row[0] for row in await cursor.fetchall()}
+    applied = []
+    for name, sql in migration_files():
+        if name in done:
+            continue
+        # executescript cannot take parameters; the name was checked against MIGRATION_NAME.
+        try:
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n;INSERT INTO migrations (name, applied_at) "
+                f"VALUES ('{name}', '{utcnow()}');\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied

@@ -1,0 +1,98 @@
+"""Events: how they are stored, the public event API and the viewer page."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smartrlp import streams
+from smartrlp.db import Database, Transaction, utcnow
+from smartrlp.errors import ApiError
+from smartrlp.web import app_state, json_response, render
+
+EVENT_COLUMNS = (
+    "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
+    "questions_open, on_air_question_id, last_seq"
+)
+
+
+async def event_by_slug(db: Database, slug: str) -> sqlite3.Row:
+    row = await db.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE slug = :slug", {"slug": slug})
+    if row is None:
+        raise ApiError(404, "event_not_found", f"There is no event {slug!r}.")
+    return row
+
+
+async def agenda_of(db: Database, event_id: int) -> list[dict[str, Any]]:
+    rows = await db.fetchall(
+        "SELECT id, title, speakers, kind, starts_at, duration_minutes FROM agenda_items "
+        "WHERE event_id = :event_id ORDER BY position",
+        {"event_id": event_id},
+    )
+    return [dict(r) for r in rows]
+
+
+def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "slug": row["slug"],
+        "title": row["title"],
+        "description": row["description"],
+        "hashtag": row["hashtag"],
+        "starts_at": row["starts_at"],
+        "ends_at": row["ends_at"],
+        "streams": [s.as_json() for s in streams.streams_of(row["youtube_url"], row["facebook_url"])],
+        "questions_open": bool(row["questions_open"]),
+        "on_air_question_id": row["on_air_question_id"],
+        "agenda": agenda,
+        "seq": row["last_seq"],
+    }
+
+
+async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dict[str, Any]]) -> int:
+    row = await tx.fetchone(
+        "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, "
+        "facebook_url, created_at) VALUES (:slug, :title, :description, :hashtag, :starts_at, :ends_at, "
+        ":youtube_url, :facebook_url, :now) RETURNING id",
+        {
+            "description": "",
+            "hashtag": "",
+            "starts_at": None,
+            "ends_at": None,
+            "youtube_url": None,
+            "facebook_url": None,
+            **fields,
+            "now": utcnow(),
+        },
+    )
+    assert row is not None
+    event_id = int(row["id"])
+    await tx.executemany(
+        "INSERT INTO agenda_items (event_id, position, title, speakers, kind, starts_at, duration_minutes) "
+        "VALUES (:event_id, :position, :title, :speakers, :kind, :starts_at, :duration_minutes)",
+        [{"event_id": event_id, "position": i, **item} for i, item in enumerate(agenda)],
+    )
+    return event_id
+
+
+async def get_event(request: Request) -> Response:
+    db = app_state(request).db
+    row = await event_by_slug(db, request.path_params["slug"])
+    return json_response(event_json(row, await agenda_of(db, row["id"])))
+
+
+async def viewer_page(request: Request) -> Response:
+    db = app_state(request).db
+    row = await event_by_slug(db, request.path_params["slug"])
+    event = event_json(row, await agenda_of(db, row["id"]))
+    return render(request, "viewer.html", event=event, config=json.dumps({"slug": event["slug"]}))
+
+
+routes = [
+    Route("/api/events/{slug}", get_event, methods=["GET"]),
+    Route("/e/{slug}", viewer_page, methods=["GET"]),
+]

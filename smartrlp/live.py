@@ -1,0 +1,181 @@
+"""The live websocket `/ws/events/{slug}`: a snapshot or a replay from the change log, then live changes.
+
+One task receives (pings, and the disconnect), one sends from the hub subscription; when either ends,
+the other is cancelled, and `Hub.subscribe` always removes the subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import anyio
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from smartrlp import changes, protocol
+from smartrlp.accounts import moderator_for
+from smartrlp.errors import ApiError
+from smartrlp.events import EVENT_COLUMNS, agenda_of, event_json
+from smartrlp.hub import Subscription
+from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
+from smartrlp.web import app_state, device_id
+
+log = logging.getLogger("smartrlp.live")
+
+
+class _Client:
+    def __init__(self, websocket: WebSocket, event_id: int, is_staff: bool, device: str | None) -> None:
+        self.websocket = websocket
+        self.event_id = event_id
+        self.is_staff = is_staff
+        self.device = device
+        self.last_seq = 0
+        self._send_lock = asyncio.Lock()
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(protocol.encode(message))
+
+
+def _parse_since(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+async def _send_snapshot(client: _Client, state: Any) -> None:
+    db = state.db
+    # Read the head first: anything committed after it arrives through the subscription.
+    event = await db.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": client.event_id})
+    assert event is not None
+    statuses = None if client.is_staff else PUBLIC_STATUSES
+    device = None if client.is_staff else client.device
+    rows = await visible_questions(db, client.event_id, statuses=statuses, device=device, sort="newest")
+    voted: list[int] = []
+    if device is not None:
+        voted_rows = await db.fetchall(
+            "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id "
+            "WHERE q.event_id = :event_id AND v.device_id = :device",
+            {"event_id": client.event_id, "device": device},
+        )
+        voted = [r["question_id"] for r in voted_rows]
+    client.last_seq = int(event["last_seq"])
+    await client.send(
+        {
+            "type": protocol.SNAPSHOT,
+            "seq": client.last_seq,
+            "role": "moderator" if client.is_staff else "viewer",
+            "event": event_json(event, await agenda_of(db, client.event_id)),
+            "questions": [question_json(r, event["on_air_question_id"], device=device) for r in rows],
+            "voted": voted,
+        }
+    )
+
+
+async def _replay(client: _Client, state: Any, since: int) -> None:
+    client.last_seq = since
+    for broadcast in await changes.since(state.db, client.event_id, since):
+        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device):
+            await client.send_text(broadcast.text)
+        client.last_seq = broadcast.seq
+    await client.send({"type": protocol.SYNCED, "seq": client.last_seq})
+
+
+async def _send_live(client: _Client, subscription: Subscription) -> None:
+    while True:
+        if subscription.overflowed.is_set():
+            # Too far behind: close so the client resumes from the log instead of slowing everyone.
+            await client.websocket.close(protocol.CLOSE_TOO_SLOW, "too slow, resume from your last seq")
+            return
+        broadcast = await subscription.queue.get()
+        if broadcast.seq <= client.last_seq:
+            continue
+        client.last_seq = broadcast.seq
+        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device):
+            await client.send_text(broadcast.text)
+
+
+async def _receive(client: _Client) -> None:
+    while True:
+        message = await client.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await client.send(
+                {"type": protocol.ERROR, "code": "binary_not_supported", "message": "Send JSON text frames."}
+            )
+            continue
+        if len(text) > protocol.MAX_CLIENT_MESSAGE_BYTES:
+            await client.send(
+                {
+                    "type": protocol.ERROR,
+                    "code": "message_too_large",
+                    "message": f"Messages may have at most {protocol.MAX_CLIENT_MESSAGE_BYTES} bytes.",
+                }
+            )
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            await client.send(
+                {"type": protocol.ERROR, "code": "malformed_json", "message": "Send a JSON object with a 'type'."}
+            )
+            continue
+        if data.get("type") == protocol.PING:
+            await client.send({"type": protocol.PONG, "seq": client.last_seq})
+        else:
+            await client.send(
+                {
+                    "type": protocol.ERROR,
+                    "code": "unknown_type",
+                    "message": f"Unknown message type; this server takes {list(protocol.CLIENT_TYPES)}.",
+                }
+            )
+
+
+async def event_socket(websocket: WebSocket) -> None:
+    state = app_state(websocket)
+    event = await state.db.fetchone("SELECT id FROM events WHERE slug = :slug", {"slug": websocket.path_params["slug"]})
+    if event is None:
+        await websocket.accept()
+        await websocket.close(protocol.CLOSE_UNKNOWN_EVENT, "unknown event")
+        return
+    try:
+        moderator = await moderator_for(websocket, event["id"])
+    except ApiError:
+        moderator = None
+    client = _Client(websocket, event["id"], moderator is not None, device_id(websocket))
+    since = _parse_since(websocket.query_params.get("since"))
+    await websocket.accept()
+    try:
+        async with state.hub.subscribe(client.event_id) as subscription:
+            head = await state.db.fetchone("SELECT last_seq FROM events WHERE id = :id", {"id": client.event_id})
+            if since is None or head is None or since > head["last_seq"]:
+                await _send_snapshot(client, state)
+            else:
+                await _replay(client, state, since)
+            async with anyio.create_task_group() as group:
+
+                async def run_then_stop(loop: Any) -> None:
+                    await loop
+                    group.cancel_scope.cancel()
+
+                group.start_soon(run_then_stop, _receive(client))
+                group.start_soon(run_then_stop, _send_live(client, subscription))
+    except WebSocketDisconnect:
+        pass
+    except RuntimeError as exc:
+        # Sending on a socket the client already closed; nothing to tell anyone.
+        log.debug("websocket ended: %s", exc)
+
+
+routes = [WebSocketRoute("/ws/events/{slug}", event_socket)]

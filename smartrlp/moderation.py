@@ -1,0 +1,202 @@
+"""Moderation: changing a question's state, text and airing, undoing the last action, the moderator page."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from smartrlp import changes, protocol
+from smartrlp.accounts import Moderator, authenticate, login_url, may_moderate, require_moderator
+from smartrlp.db import Transaction, utcnow
+from smartrlp.errors import ApiError, conflict, invalid
+from smartrlp.events import event_by_slug
+from smartrlp.questions import (
+    MAX_TEXT,
+    STATUSES,
+    audience_of,
+    clean_text,
+    path_id,
+    question_in_event,
+    question_json,
+)
+from smartrlp.web import app_state, json_response, read_json, render
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionState:
+    """What a moderator can change about a question; an action records it before and after."""
+
+    status: str
+    text: str
+    on_air: bool
+
+
+async def _apply(
+    tx: Transaction, request: Request, event_id: int, question: sqlite3.Row, target: QuestionState
+) -> dict[str, Any]:
+    """Bring the question to `target`, log the change(s) and return the question as now stored."""
+    hub = app_state(request).hub
+    event = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event_id})
+    assert event is not None
+    was_on_air_id = event["on_air_question_id"]
+    now = utcnow()
+    answered_at = question["answered_at"]
+    if target.status == "answered" and question["status"] != "answered":
+        answered_at = now
+    elif target.status != "answered":
+        answered_at = None
+    row = await tx.fetchone(
+        "UPDATE questions SET status = :status, text = :text, answered_at = :answered_at, "
+        "version = version + 1, updated_at = :now WHERE id = :id "
+        "RETURNING id, event_id, text, name, device_id, status, votes, version, created_at, updated_at, "
+        "answered_at",
+        {"status": target.status, "text": target.text, "answered_at": answered_at, "now": now, "id": question["id"]},
+    )
+    assert row is not None
+    on_air_id = was_on_air_id
+    if target.on_air:
+        on_air_id = question["id"]
+    elif was_on_air_id == question["id"]:
+        on_air_id = None
+    data = question_json(row, on_air_id)
+    await changes.record(
+        tx,
+        hub,
+        event_id,
+        protocol.QUESTION,
+        {"question": data},
+        audience=audience_of(question["status"], target.status),
+        device_id=row["device_id"],
+    )
+    if on_air_id != was_on_air_id:
+        await tx.execute("UPDATE events SET on_air_question_id = :q WHERE id = :id", {"q": on_air_id, "id": event_id})
+        await changes.record(
+            tx,
+            hub,
+            event_id,
+            protocol.ON_AIR,
+            {"question_id": on_air_id, "question": data if on_air_id == question["id"] else None},
+        )
+    return data
+
+
+def _current_state(question: sqlite3.Row, on_air_id: int | None) -> QuestionState:
+    return QuestionState(status=question["status"], text=question["text"], on_air=question["id"] == on_air_id)
+
+
+def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState:
+    known = {"status", "text", "highlighted", "version"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise invalid(f"Unknown field {unknown[0]!r}; send any of status, text, highlighted.", unknown[0])
+    status, text, on_air = current.status, current.text, current.on_air
+    if "status" in body:
+        if body["status"] not in STATUSES:
+            raise invalid(f"'status' must be one of {', '.join(STATUSES)}.", "status")
+        status = body["status"]
+        # A question that leaves the floor leaves the air with it.
+        if status != current.status and status in {"pending", "rejected", "answered"}:
+            on_air = False
+    if "text" in body:
+        text = clean_text(body["text"], field="text", max_length=MAX_TEXT, required=True) or text
+    if "highlighted" in body:
+        if not isinstance(body["highlighted"], bool):
+            raise invalid("'highlighted' must be true or false.", "highlighted")
+        on_air = body["highlighted"]
+        # Putting a question on air shows it to everyone, so it is approved at the same time.
+        if on_air and status in {"pending", "rejected"}:
+            status = "approved"
+    return QuestionState(status=status, text=text, on_air=on_air)
+
+
+async def update_question(request: Request) -> Response:
+    state = app_state(request)
+    event = await event_by_slug(state.db, request.path_params["slug"])
+    moderator = await require_moderator(request, event["id"])
+    question_id = path_id(request)
+    body = await read_json(request)
+    expected_version = body.get("version")
+    if expected_version is not None and (not isinstance(expected_version, int) or isinstance(expected_version, bool)):
+        raise invalid("'version' must be a whole number.", "version")
+    async with state.db.transaction() as tx:
+        question = await question_in_event(tx, event["id"], question_id)
+        on_air = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event["id"]})
+        assert on_air is not None
+        if expected_version is not None and expected_version != question["version"]:
+            raise ApiError(
+                409,
+                "version_conflict",
+                "Someone else changed this question meanwhile; reload it and retry.",
+                details={"question": question_json(question, on_air["on_air_question_id"])},
+            )
+        before = _current_state(question, on_air["on_air_question_id"])
+        after = _target_state(before, body)
+        if after == before:
+            # Idempotent: a double click or a retried request changes nothing and logs nothing.
+            return json_response(question_json(question, on_air["on_air_question_id"]))
+        data = await _apply(tx, request, event["id"], question, after)
+        await tx.execute(
+            "INSERT INTO moderation_actions (event_id, moderator_id, question_id, before_state, after_state, "
+            "created_at) VALUES (:event_id, :moderator_id, :question_id, :before, :after, :now)",
+            {
+                "event_id": event["id"],
+                "moderator_id": moderator.id,
+                "question_id": question_id,
+                "before": json.dumps(asdict(before)),
+                "after": json.dumps(asdict(after)),
+                "now": utcnow(),
+            },
+        )
+    return json_response(data)
+
+
+async def undo_last(request: Request) -> Response:
+    state = app_state(request)
+    event = await event_by_slug(state.db, request.path_params["slug"])
+    moderator = await require_moderator(request, event["id"])
+    async with state.db.transaction() as tx:
+        action = await tx.fetchone(
+            "SELECT id, question_id, before_state, after_state FROM moderation_actions "
+            "WHERE event_id = :event_id AND moderator_id = :moderator_id AND undone_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            {"event_id": event["id"], "moderator_id": moderator.id},
+        )
+        if action is None:
+            raise ApiError(404, "nothing_to_undo", "You have no action in this event left to undo.")
+        question = await question_in_event(tx, event["id"], action["question_id"])
+        on_air = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event["id"]})
+        assert on_air is not None
+        current = _current_state(question, on_air["on_air_question_id"])
+        if current != QuestionState(**json.loads(action["after_state"])):
+            raise conflict("changed_since", "The question was changed after your action; undo it by hand.")
+        before = QuestionState(**json.loads(action["before_state"]))
+        data = await _apply(tx, request, event["id"], question, before)
+        await tx.execute(
+            "UPDATE moderation_actions SET undone_at = :now WHERE id = :id", {"now": utcnow(), "id": action["id"]}
+        )
+    return json_response({"undone_action_id": action["id"], "question": data})
+
+
+async def moderator_page(request: Request) -> Response:
+    state = app_state(request)
+    event = await event_by_slug(state.db, request.path_params["slug"])
+    moderator: Moderator | None = await authenticate(request)
+    if moderator is None:
+        return RedirectResponse(login_url(request.url.path), status_code=303)
+    if not await may_moderate(state.db, moderator, event["id"]):
+        raise ApiError(403, "forbidden", "Sie moderieren diese Veranstaltung nicht.")
+    config = json.dumps({"slug": event["slug"], "moderator": moderator.name})
+    return render(request, "moderate.html", event=dict(event), moderator=moderator, config=config)
+
+
+routes = [
+    Route("/api/events/{slug}/questions/{question_id}", update_question, methods=["PATCH"]),
+    Route("/api/events/{slug}/moderation/undo", undo_last, methods=["POST"]),
+    Route("/e/{slug}/moderate", moderator_page, methods=["GET"]),
+]

@@ -1,0 +1,253 @@
+"""HTTP plumbing shared by every feature: JSON bodies, the device cookie, error answers, templates."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from itsdangerous import BadSignature, Signer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smartrlp.errors import ApiError, BodyTooLarge
+
+if TYPE_CHECKING:
+    from smartrlp.app import AppState
+
+log = logging.getLogger("smartrlp")
+
+DEVICE_COOKIE = "srl_device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+DEVICE_SCOPE_KEY = "smartrlp.device_id"
+
+
+def app_state(conn: HTTPConnection) -> AppState:
+    return conn.state.app
+
+
+def device_id(conn: HTTPConnection) -> str | None:
+    return conn.scope.get(DEVICE_SCOPE_KEY)
+
+
+def require_device(conn: HTTPConnection) -> str:
+    device = device_id(conn)
+    if device is None:
+        raise ApiError(400, "no_device", "This request needs the device cookie the server sets.")
+    return device
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    return data
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers=headers)
+
+
+def wants_json(request: HTTPConnection) -> bool:
+    return request.url.path.startswith(("/api/", "/ws/")) or request.url.path in {"/healthz", "/openapi.json"}
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    if wants_json(request):
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    return render_error(request, exc.status, exc.message)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code in {204, 304}:
+        return Response(status_code=exc.status_code, headers=headers)
+    if wants_json(request):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse({"error": {"code": code, "message": exc.detail}}, exc.status_code, headers)
+    return render_error(request, exc.status_code, exc.detail)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    # The last line of defence: log it with the traceback, answer in the client's format, keep serving.
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if wants_json(request):
+        body = {"error": {"code": "internal", "message": "Something went wrong on our side."}}
+        return JSONResponse(body, status_code=500)
+    return render_error(request, 500, "Something went wrong on our side.")
+
+
+_ERROR_TITLES = {
+    401: "Anmeldung erforderlich",
+    403: "Kein Zugriff",
+    404: "Seite nicht gefunden",
+    500: "Ein Fehler ist aufgetreten",
+}
+
+
+def render_error(request: Request, status: int, detail: str) -> Response:
+    try:
+        templates = app_state(request).templates
+    except AttributeError:
+        return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+    title = _ERROR_TITLES.get(status, "Anfrage nicht möglich")
+    html = templates.get_template("error.html").render(status=status, title=title, detail=detail)
+    return HTMLResponse(html, status_code=status)
+
+
+def make_templates(directory: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    templates = app_state(request).templates
+    context.setdefault("request", request)
+    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413, whether or not the client announced their size."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    announced = int(value)
+                except ValueError:
+                    announced = 0
+                if announced > self.max_bytes:
+                    error = BodyTooLarge(self.max_bytes)
+                    response = JSONResponse(error.body(), status_code=413, headers={"Connection": "close"})
+                    await response(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSigner:
+    signer: Signer
+
+    def issue(self) -> tuple[str, str]:
+        device = secrets.token_urlsafe(16)
+        return device, self.signer.sign(device).decode()
+
+    def verify(self, cookie_value: str) -> str | None:
+        try:
+            return self.signer.unsign(cookie_value).decode()
+        except BadSignature:
+            return None
+
+
+class DeviceCookie:
+    """Give every browser a random device id in a signed, HttpOnly cookie, set on its first response.
+
+    The id counts one vote per device and lets askers see their own questions; it names no person.
+    """
+
+    def __init__(self, app: ASGIApp, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        state: AppState = scope["state"]["app"]
+        device = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookie = SimpleCookie()
+                try:
+                    cookie.load(value.decode("latin-1"))
+                except Exception:  # noqa: S112 - a mangled cookie header just means no device yet
+                    continue
+                if DEVICE_COOKIE in cookie:
+                    device = state.device_signer.verify(cookie[DEVICE_COOKIE].value)
+        if device is not None or scope["type"] == "websocket":
+            scope[DEVICE_SCOPE_KEY] = device
+            await self.app(scope, receive, send)
+            return
+        device, signed = state.device_signer.issue()
+        scope[DEVICE_SCOPE_KEY] = device
+        set_cookie = f"{DEVICE_COOKIE}={signed}; Path=/; Max-Age={DEVICE_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax" + (
+            "; Secure" if self.secure else ""
+        )
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"set-cookie", set_cookie.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class SecurityHeaders:
+    """Headers every response carries; the content security policy forbids inline script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-src https://www.youtube-nocookie.com https://www.facebook.com; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+        )
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"content-security-policy", csp.encode()),
+        ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
