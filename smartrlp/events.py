@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
@@ -13,7 +12,7 @@ from starlette.routing import Route
 from smartrlp import streams
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError
-from smartrlp.web import app_state, json_response, render
+from smartrlp.web import app_state, json_response, page_config, render
 
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
@@ -89,7 +88,7 @@ async def viewer_page(request: Request) -> Response:
     db = app_state(request).db
     row = await event_by_slug(db, request.path_params["slug"])
     event = event_json(row, await agenda_of(db, row["id"]))
-    return render(request, "viewer.html", event=event, config=json.dumps({"slug": event["slug"]}))
+    return render(request, "viewer.html", event=event, config=page_config({"slug": event["slug"]}))
 
 
 routes = [

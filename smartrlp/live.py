@@ -44,7 +44,7 @@ class _Client:
 
 
 def _parse_since(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw)
 
@@ -123,7 +123,7 @@ async def _receive(client: _Client) -> None:
             continue
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             data = None
         if not isinstance(data, dict):
             await client.send(
@@ -171,11 +171,12 @@ async def event_socket(websocket: WebSocket) -> None:
 
                 group.start_soon(run_then_stop, _receive(client))
                 group.start_soon(run_then_stop, _send_live(client, subscription))
-    except WebSocketDisconnect:
+    # except*: inside the task group the same errors arrive wrapped in an ExceptionGroup.
+    except* WebSocketDisconnect:
         pass
-    except RuntimeError as exc:
+    except* RuntimeError as group:
         # Sending on a socket the client already closed; nothing to tell anyone.
-        log.debug("websocket ended: %s", exc)
+        log.debug("websocket ended: %s", group.exceptions)
 
 
 routes = [WebSocketRoute("/ws/events/{slug}", event_socket)]

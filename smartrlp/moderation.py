@@ -25,7 +25,7 @@ from smartrlp.questions import (
     question_in_event,
     question_json,
 )
-from smartrlp.web import app_state, json_response, read_json, render
+from smartrlp.web import app_state, json_response, page_config, read_json, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ async def moderator_page(request: Request) -> Response:
         return RedirectResponse(login_url(request.url.path), status_code=303)
     if not await may_moderate(state.db, moderator, event["id"]):
         raise ApiError(403, "forbidden", "Sie moderieren diese Veranstaltung nicht.")
-    config = json.dumps({"slug": event["slug"], "moderator": moderator.name})
+    config = page_config({"slug": event["slug"], "moderator": moderator.name})
     return render(request, "moderate.html", event=dict(event), moderator=moderator, config=config)
 
 

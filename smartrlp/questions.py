@@ -104,7 +104,8 @@ async def visible_questions(
 
 def path_id(request: Request, name: str = "question_id") -> int:
     raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 18:
+    # isdigit() alone also takes digits int() refuses, such as "²"; only ASCII digits make an id.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ApiError(404, "question_not_found", f"There is no question {raw!r}.")
     return int(raw)
 

@@ -50,7 +50,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
@@ -113,6 +113,12 @@ def render_error(request: Request, status: int, detail: str) -> Response:
     return HTMLResponse(html, status_code=status)
 
 
+def page_config(data: dict[str, Any]) -> str:
+    """JSON for a `<script type="application/json">` block; `<`, `>` and `&` escaped so no text can end it."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def make_templates(directory: str) -> Environment:
     return Environment(
         loader=FileSystemLoader(directory),
@@ -122,7 +128,8 @@ def make_templates(directory: str) -> Environment:
     )
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, /, status: int = 200, **context: Any) -> HTMLResponse:
+    # `name` is positional-only so that templates may take a variable called `name` (the login form does).
     templates = app_state(request).templates
     context.setdefault("request", request)
     return HTMLResponse(templates.get_template(name).render(**context), status_code=status)

@@ -1,0 +1,68 @@
+// fetch with JSON in and out; errors carry the server's code so pages can explain them in German.
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export async function api(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new ApiError(0, "network", "Keine Verbindung zum Server.");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = (data && data.error) || {};
+    throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "", error.details);
+  }
+  return data;
+}
+
+export function pageConfig() {
+  return JSON.parse(document.getElementById("page-config").textContent);
+}
+
+export function announce(text) {
+  const region = document.querySelector("[data-announcer]");
+  if (!region) return;
+  // Clearing first makes screen readers announce the same sentence twice in a row, too.
+  region.textContent = "";
+  setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+}
+
+const timeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", { hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", {
+  weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
+});
+
+export function formatTime(iso) {
+  return iso ? timeFormat.format(new Date(iso)) : "";
+}
+
+export function localiseTimes(root = document) {
+  for (const element of root.querySelectorAll("[data-local-time]")) {
+    element.textContent = formatTime(element.getAttribute("datetime"));
+  }
+  for (const element of root.querySelectorAll("[data-local-range]")) {
+    const start = new Date(element.getAttribute("datetime"));
+    const end = element.dataset.end ? new Date(element.dataset.end) : null;
+    element.textContent = dateTimeFormat.format(start) + (end ? ` – ${timeFormat.format(end)} Uhr` : "");
+  }
+}

@@ -1,0 +1,111 @@
+// One websocket per page: snapshot or resume from the last sequence number, reconnect with backoff.
+import { CloseCode, MessageType } from "./protocol.js";
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const PING_EVERY_MS = 25000;
+const PONG_DEADLINE_MS = 10000;
+
+export function connectLive({ slug, onMessage, onStatus }) {
+  let lastSeq = null;
+  let attempt = 0;
+  let socket = null;
+  let retryTimer = null;
+  let pingTimer = null;
+  let pongTimer = null;
+  let stopped = false;
+
+  function url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const since = lastSeq === null ? "" : `?since=${lastSeq}`;
+    return `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}${since}`;
+  }
+
+  function open() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    onStatus({ state: attempt === 0 ? "connecting" : "reconnecting", attempt });
+    socket = new WebSocket(url());
+    socket.addEventListener("open", () => {
+      attempt = 0;
+      onStatus({ state: "live" });
+      pingTimer = setInterval(ping, PING_EVERY_MS);
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === MessageType.PONG) {
+        clearTimeout(pongTimer);
+        return;
+      }
+      if (typeof message.seq === "number" && message.type !== MessageType.ERROR) {
+        lastSeq = lastSeq === null ? message.seq : Math.max(lastSeq, message.seq);
+      }
+      onMessage(message);
+    });
+    socket.addEventListener("close", (event) => {
+      clearInterval(pingTimer);
+      clearTimeout(pongTimer);
+      socket = null;
+      if (stopped) return;
+      if (event.code === CloseCode.UNKNOWN_EVENT) {
+        onStatus({ state: "gone" });
+        return;
+      }
+      scheduleRetry();
+    });
+  }
+
+  function ping() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ type: MessageType.PING }));
+    clearTimeout(pongTimer);
+    // A connection that silently died (phone in a tunnel) is noticed here, not minutes later.
+    pongTimer = setTimeout(() => socket && socket.close(), PONG_DEADLINE_MS);
+  }
+
+  function scheduleRetry() {
+    attempt += 1;
+    // Full jitter: thousands of viewers who lost the server at once must not return at once.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 10));
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    onStatus({ state: "reconnecting", attempt, delay });
+    retryTimer = setTimeout(open, delay);
+  }
+
+  window.addEventListener("online", () => {
+    if (!socket && !stopped) open();
+  });
+
+  open();
+  return {
+    get lastSeq() {
+      return lastSeq;
+    },
+    stop() {
+      stopped = true;
+      if (socket) socket.close();
+    },
+  };
+}
+
+export function showConnection(element, status) {
+  if (!element) return;
+  const text = element.querySelector("[data-connection-text]");
+  element.dataset.state = status.state;
+  if (status.state === "live") {
+    text.textContent = "Live verbunden";
+  } else if (status.state === "connecting") {
+    text.textContent = "Verbindung wird aufgebaut …";
+  } else if (status.state === "gone") {
+    text.textContent = "Diese Veranstaltung gibt es nicht mehr.";
+  } else if (status.delay) {
+    text.textContent = `Verbindung unterbrochen – neuer Versuch in ${Math.ceil(status.delay / 1000)} s …`;
+  } else {
+    text.textContent = "Verbindung unterbrochen – neuer Versuch …";
+  }
+}

@@ -1,0 +1,134 @@
+// Question state shared by the viewer and moderator pages: a map kept in step with the live messages.
+import { MessageType, PUBLIC_STATUSES } from "./protocol.js";
+
+export const STATUS_LABELS = Object.freeze({
+  pending: "Wartet auf Freigabe",
+  approved: "Freigegeben",
+  answered: "Beantwortet",
+  rejected: "Nicht angenommen",
+});
+
+export class QuestionStore {
+  constructor({ staff = false } = {}) {
+    this.staff = staff;
+    this.questions = new Map();
+    this.voted = new Set();
+    this.onAirId = null;
+    this.event = null;
+  }
+
+  apply(message) {
+    switch (message.type) {
+      case MessageType.SNAPSHOT:
+        this.event = message.event;
+        this.questions = new Map(message.questions.map((q) => [q.id, q]));
+        this.voted = new Set(message.voted || []);
+        this.onAirId = message.event.on_air_question_id;
+        return true;
+      case MessageType.QUESTION:
+        this.upsert(message.question);
+        return true;
+      case MessageType.VOTES: {
+        const question = this.questions.get(message.question_id);
+        if (question) question.votes = message.votes;
+        return true;
+      }
+      case MessageType.ON_AIR:
+        this.onAirId = message.question_id;
+        if (message.question) this.upsert(message.question);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  upsert(question, { mine = false } = {}) {
+    const known = this.questions.get(question.id);
+    // The server sends a viewer a question it may not publicly see only because the viewer asked it.
+    const isMine = mine || Boolean(known && known.mine) || (!this.staff && !PUBLIC_STATUSES.includes(question.status));
+    if (!this.staff && !isMine && !PUBLIC_STATUSES.includes(question.status)) {
+      this.questions.delete(question.id);
+      return;
+    }
+    this.questions.set(question.id, { ...known, ...question, mine: isMine });
+  }
+
+  list({ statuses, sort = "newest", mineOnly = false } = {}) {
+    let items = [...this.questions.values()];
+    if (statuses) items = items.filter((q) => statuses.includes(q.status));
+    if (mineOnly) items = items.filter((q) => q.mine);
+    if (sort === "popular") items.sort((a, b) => b.votes - a.votes || a.id - b.id);
+    else items.sort((a, b) => b.id - a.id);
+    return items;
+  }
+
+  get onAir() {
+    return this.onAirId === null ? null : this.questions.get(this.onAirId) || null;
+  }
+}
+
+// Keep one element per question, redraw it only when it changed and move it only when its place changed;
+// focus is put back where it was, so keyboard and screen reader users keep their place during updates.
+export function renderKeyed(list, items, render, signature = (item) => JSON.stringify(item)) {
+  const active = document.activeElement;
+  const activeItem = active && list.contains(active) ? active.closest("li[data-id]") : null;
+  const focus = activeItem ? { id: activeItem.dataset.id, action: active.dataset.action } : null;
+  const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  const wanted = new Set(items.map((q) => String(q.id)));
+  for (const [id, li] of existing) if (!wanted.has(id)) li.remove();
+  let previous = null;
+  for (const item of items) {
+    let li = existing.get(String(item.id));
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.id = String(item.id);
+    }
+    const sig = signature(item);
+    if (li.dataset.sig !== sig) {
+      li.replaceChildren();
+      render(li, item);
+      li.dataset.sig = sig;
+    }
+    const expectedPosition = previous ? previous.nextElementSibling : list.firstElementChild;
+    if (expectedPosition !== li) list.insertBefore(li, expectedPosition);
+    previous = li;
+  }
+  if (focus && !list.contains(document.activeElement)) {
+    const li = list.querySelector(`li[data-id="${focus.id}"]`);
+    const target = li && (focus.action ? li.querySelector(`[data-action="${focus.action}"]`) : null);
+    if (target && !target.disabled) target.focus();
+    else if (li) {
+      li.tabIndex = -1;
+      li.focus();
+    }
+  }
+}
+
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/** Batches many store changes into one render per animation frame. */
+export function perFrame(draw) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      draw();
+    });
+  };
+}
