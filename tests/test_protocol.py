@@ -1,0 +1,39 @@
+"""The websocket message types are defined once in Python and mirrored in JavaScript and the docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from smartrlp import protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _js_object(name: str) -> dict[str, str]:
+    source = (ROOT / "static/js/protocol.js").read_text(encoding="utf-8")
+    match = re.search(rf"export const {name} = Object\.freeze\(\{{(.*?)\}}\);", source, re.DOTALL)
+    assert match, f"protocol.js has no {name}"
+    return dict(re.findall(r"(\w+):\s*\"?([\w-]+)\"?", match.group(1)))
+
+
+def test_js_message_types_mirror_python() -> None:
+    python = {value.upper(): value for value in protocol.SERVER_TYPES + protocol.CLIENT_TYPES}
+    assert _js_object("MessageType") == python
+
+
+def test_js_close_codes_mirror_python() -> None:
+    python = {
+        "GOING_AWAY": str(protocol.CLOSE_GOING_AWAY),
+        "UNKNOWN_EVENT": str(protocol.CLOSE_UNKNOWN_EVENT),
+        "TOO_SLOW": str(protocol.CLOSE_TOO_SLOW),
+    }
+    assert _js_object("CloseCode") == python
+
+
+def test_every_message_type_and_close_code_is_documented() -> None:
+    api = (ROOT / "docs/api.md").read_text(encoding="utf-8")
+    for message_type in protocol.SERVER_TYPES + protocol.CLIENT_TYPES:
+        assert f"| `{message_type}` |" in api, f"docs/api.md does not describe message type {message_type!r}"
+    for code in (protocol.CLOSE_GOING_AWAY, protocol.CLOSE_UNKNOWN_EVENT, protocol.CLOSE_TOO_SLOW):
+        assert f"| {code} |" in api, f"docs/api.md does not describe close code {code}"
