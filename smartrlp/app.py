@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypedDict
 
+import anyio
 from itsdangerous import Signer, TimestampSigner
 from jinja2 import Environment
 from starlette.applications import Starlette
@@ -19,10 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smartrlp import accounts, events, live, moderation, openapi, questions
+from smartrlp import accounts, events, live, moderation, openapi, polls, questions, reactions
+from smartrlp.ballots import BallotWriter, ResultsPublisher
 from smartrlp.db import Database
 from smartrlp.errors import ApiError
 from smartrlp.hub import Hub
+from smartrlp.reactions import ReactionMeter
 from smartrlp.settings import Settings
 from smartrlp.web import (
     BodySizeLimit,
@@ -37,6 +40,7 @@ from smartrlp.web import (
     make_templates,
     render,
 )
+from smartrlp.wordfilter import WordFilter
 
 log = logging.getLogger("smartrlp")
 
@@ -49,6 +53,10 @@ class AppState:
     templates: Environment
     device_signer: DeviceSigner
     session_signer: TimestampSigner
+    word_filter: WordFilter
+    results: ResultsPublisher
+    ballots: BallotWriter
+    reactions: ReactionMeter
 
 
 class LifespanState(TypedDict):
@@ -88,17 +96,33 @@ def create_app(settings: Settings) -> Starlette:
         db = Database(settings.db_path)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
+        hub = Hub(queue_size=settings.ws_queue_size)
+        results = ResultsPublisher(db, hub)
         state = AppState(
             settings=settings,
             db=db,
-            hub=Hub(queue_size=settings.ws_queue_size),
+            hub=hub,
             templates=make_templates(str(settings.templates_dir)),
             device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
             session_signer=accounts.make_session_signer(secret),
+            word_filter=WordFilter.shipped(),
+            results=results,
+            ballots=BallotWriter(db, results),
+            reactions=ReactionMeter(hub),
         )
         log.info("database %s open", settings.db_path)
+        # The task group holds a reference to every background task and cancels them all on the way out.
         try:
-            yield {"app": state}
+            async with anyio.create_task_group() as background:
+                background.start_soon(state.ballots.run)
+                background.start_soon(state.results.run)
+                background.start_soon(state.reactions.run)
+                try:
+                    yield {"app": state}
+                finally:
+                    background.cancel_scope.cancel()
+            # Ballots queued when the cancel came are still written and answered.
+            await state.ballots.drain()
         finally:
             await db.close()
 
@@ -110,6 +134,8 @@ def create_app(settings: Settings) -> Starlette:
         *events.routes,
         *questions.routes,
         *moderation.routes,
+        *polls.routes,
+        *reactions.routes,
         *live.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]

@@ -13,6 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+# The `seq` of a message that is current state rather than a logged change (poll results, reactions):
+# it is not replayed after a reconnect, and it does not move a client's position in the change log.
+EPHEMERAL_SEQ = 0
+
 
 @dataclass(frozen=True, slots=True)
 class Broadcast:

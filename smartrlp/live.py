@@ -17,10 +17,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from smartrlp import changes, protocol
 from smartrlp.accounts import moderator_for
+from smartrlp.ballots import compute_results, option_ids_of, results_message, results_public
 from smartrlp.errors import ApiError
 from smartrlp.events import EVENT_COLUMNS, agenda_of, event_json
-from smartrlp.hub import Subscription
+from smartrlp.hub import EPHEMERAL_SEQ, Subscription
+from smartrlp.polls import polls_for
 from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
+from smartrlp.reactions import check_kind
 from smartrlp.web import app_state, device_id
 
 log = logging.getLogger("smartrlp.live")
@@ -74,8 +77,27 @@ async def _send_snapshot(client: _Client, state: Any) -> None:
             "event": event_json(event, await agenda_of(db, client.event_id)),
             "questions": [question_json(r, event["on_air_question_id"], device=device) for r in rows],
             "voted": voted,
+            "polls": await polls_for(db, client.event_id, is_staff=client.is_staff, device=device),
         }
     )
+    await _send_current_state(client, state, results=False)
+
+
+async def _send_current_state(client: _Client, state: Any, *, results: bool) -> None:
+    """What is not in the change log: current poll results (after a replay) and the reaction levels."""
+    if results:
+        polls = await state.db.fetchall(
+            "SELECT id, kind, state, results_visibility, scale_max FROM polls "
+            "WHERE event_id = :event_id AND state != 'draft' ORDER BY position",
+            {"event_id": client.event_id},
+        )
+        for poll in polls:
+            if client.is_staff or results_public(poll):
+                option_ids = await option_ids_of(state.db, poll["id"])
+                await client.send(results_message(poll["id"], await compute_results(state.db, poll, option_ids)))
+    reactions = state.reactions.message(client.event_id)
+    if any(reactions["counts"].values()):
+        await client.send(reactions)
 
 
 async def _replay(client: _Client, state: Any, since: int) -> None:
@@ -85,6 +107,7 @@ async def _replay(client: _Client, state: Any, since: int) -> None:
             await client.send_text(broadcast.text)
         client.last_seq = broadcast.seq
     await client.send({"type": protocol.SYNCED, "seq": client.last_seq})
+    await _send_current_state(client, state, results=True)
 
 
 async def _send_live(client: _Client, subscription: Subscription) -> None:
@@ -94,9 +117,10 @@ async def _send_live(client: _Client, subscription: Subscription) -> None:
             await client.websocket.close(protocol.CLOSE_TOO_SLOW, "too slow, resume from your last seq")
             return
         broadcast = await subscription.queue.get()
-        if broadcast.seq <= client.last_seq:
-            continue
-        client.last_seq = broadcast.seq
+        if broadcast.seq != EPHEMERAL_SEQ:
+            if broadcast.seq <= client.last_seq:
+                continue
+            client.last_seq = broadcast.seq
         if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device):
             await client.send_text(broadcast.text)
 
@@ -132,6 +156,8 @@ async def _receive(client: _Client) -> None:
             continue
         if data.get("type") == protocol.PING:
             await client.send({"type": protocol.PONG, "seq": client.last_seq})
+        elif data.get("type") == protocol.REACT:
+            await _react(client, data)
         else:
             await client.send(
                 {
@@ -140,6 +166,18 @@ async def _receive(client: _Client) -> None:
                     "message": f"Unknown message type; this server takes {list(protocol.CLIENT_TYPES)}.",
                 }
             )
+
+
+async def _react(client: _Client, data: dict[str, Any]) -> None:
+    try:
+        kind = check_kind(data.get("kind"))
+    except ApiError as error:
+        await client.send({"type": protocol.ERROR, "code": error.code, "message": error.message})
+        return
+    if client.device is None:
+        await client.send({"type": protocol.ERROR, "code": "no_device", "message": "Load the page first."})
+        return
+    app_state(client.websocket).reactions.react(client.event_id, client.device, kind)
 
 
 async def event_socket(websocket: WebSocket) -> None:

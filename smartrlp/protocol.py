@@ -16,15 +16,34 @@ QUESTION: Final = "question"  # a question was created or changed; carries the w
 VOTES: Final = "votes"  # a question's vote count changed
 ON_AIR: Final = "on_air"  # the question on air changed (or `question_id` is null: nothing on air)
 EVENT: Final = "event"  # the event's own fields changed
+POLL: Final = "poll"  # a poll was created or changed; carries the whole poll
+POLL_DELETED: Final = "poll_deleted"
+# Not logged changes (no `seq`): current state, coalesced, sent to whoever may see it.
+POLL_RESULTS: Final = "poll_results"
+REACTIONS: Final = "reactions"
 PONG: Final = "pong"
 ERROR: Final = "error"
 
 # Client to server.
 PING: Final = "ping"
+REACT: Final = "react"
 
-SERVER_TYPES: Final = (SNAPSHOT, SYNCED, QUESTION, VOTES, ON_AIR, EVENT, PONG, ERROR)
-CLIENT_TYPES: Final = (PING,)
-CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT)
+SERVER_TYPES: Final = (
+    SNAPSHOT,
+    SYNCED,
+    QUESTION,
+    VOTES,
+    ON_AIR,
+    EVENT,
+    POLL,
+    POLL_DELETED,
+    POLL_RESULTS,
+    REACTIONS,
+    PONG,
+    ERROR,
+)
+CLIENT_TYPES: Final = (PING, REACT)
+CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED)
 
 # Close codes (4000-4999 are ours to define).
 CLOSE_GOING_AWAY: Final = 1001
@@ -35,6 +54,8 @@ MAX_CLIENT_MESSAGE_BYTES: Final = 4096
 
 AUDIENCE_PUBLIC: Final = "public"
 AUDIENCE_STAFF: Final = "staff"
+
+REACTION_KINDS: Final = ("applause", "thumbs_up", "heart", "thinking")
 
 
 def encode(message: dict[str, Any]) -> str:

@@ -102,11 +102,11 @@ async def visible_questions(
     )
 
 
-def path_id(request: Request, name: str = "question_id") -> int:
+def path_id(request: Request, name: str = "question_id", what: str = "question") -> int:
     raw = request.path_params[name]
     # isdigit() alone also takes digits int() refuses, such as "²"; only ASCII digits make an id.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise ApiError(404, "question_not_found", f"There is no question {raw!r}.")
+        raise ApiError(404, f"{what}_not_found", f"There is no {what} {raw!r}.")
     return int(raw)
 
 

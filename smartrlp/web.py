@@ -215,8 +215,10 @@ class DeviceCookie:
             scope[DEVICE_SCOPE_KEY] = device
             await self.app(scope, receive, send)
             return
-        device, signed = state.device_signer.issue()
-        scope[DEVICE_SCOPE_KEY] = device
+        # A new id is handed out, but this request does not act as that device: otherwise every cookie-less
+        # request would be a new device, and one script could vote as many devices as it sends requests.
+        scope[DEVICE_SCOPE_KEY] = None
+        _, signed = state.device_signer.issue()
         set_cookie = f"{DEVICE_COOKIE}={signed}; Path=/; Max-Age={DEVICE_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax" + (
             "; Secure" if self.secure else ""
         )

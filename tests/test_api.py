@@ -42,8 +42,19 @@ def event_seq(client: httpx.Client) -> int:
 
 @pytest.fixture
 def anon(shared_server: Server) -> Iterator[httpx.Client]:
+    """A device that has opened a page (so it has its device cookie) and is not logged in."""
     with shared_server.client() as client:
+        client.get("/healthz")
         yield client
+
+
+def test_a_request_without_the_device_cookie_cannot_ask(shared_server: Server) -> None:
+    # Otherwise every cookie-less request would count as a new device, and a script could vote many times.
+    with shared_server.client() as client:
+        response = client.post(QUESTIONS, json={"text": "Ohne Cookie?"})
+        assert_error(response, 400, "no_device")
+        assert response.cookies.get("srl_device"), "the answer hands out a device cookie for next time"
+        assert client.post(QUESTIONS, json={"text": "Mit Cookie!"}).status_code == 201
 
 
 @pytest.fixture
@@ -756,6 +767,7 @@ def test_the_body_limit_follows_the_setting(tmp_path: Path) -> None:
     server = Server(tmp_path / "small", env={"SMARTRLP_MAX_BODY_BYTES": "1024"}).start()
     try:
         with server.client() as client:
+            client.get("/healthz")  # the device cookie
             fits = json.dumps({"text": "x" * 300, "padding": "y" * 600}).encode()
             assert client.post(QUESTIONS, content=fits, headers={"Content-Type": "application/json"}).status_code == 201
             too_big = json.dumps({"text": "x" * 300, "padding": "y" * 800}).encode()

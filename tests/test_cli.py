@@ -85,6 +85,7 @@ def test_token_create_prints_a_token_that_authenticates(server: Server) -> None:
     assert re.fullmatch(r"srl_[A-Za-z0-9_-]{40,}", token), result.stdout
     assert token not in "\n".join(lines[:-1])
     with server.client(headers=bearer(token)) as client:
+        client.get("/healthz")  # the device cookie, as a page visit would set it
         question = client.post(QUESTIONS, json={"text": "Per Token moderiert"}).json()
         assert client.get(QUESTIONS, params={"status": "pending"}).status_code == 200
         response = client.patch(f"{QUESTIONS}/{question['id']}", json={"status": "approved"})
@@ -109,6 +110,7 @@ def test_moderators_restricted_to_an_event(server: Server) -> None:
     add_moderator(server, "Beide", "ein langes Passwort", events=(SLUG, "zweite-veranstaltung"))
     add_moderator(server, "Chefin", "ein langes Passwort", role="admin", events=("zweite-veranstaltung",))
     with server.client() as viewer:
+        viewer.get("/healthz")  # the device cookie, as a page visit would set it
         question = viewer.post(QUESTIONS, json={"text": "Wer darf mich freigeben?"}).json()
     url = f"{QUESTIONS}/{question['id']}"
     expected = {"Nur-Zwei": 403, "Beide": 200, "Chefin": 200}  # an admin moderates every event
@@ -133,6 +135,7 @@ def test_the_db_option_is_respected(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     server = Server(tmp_path / "server", db=first).start()
     try:
         with server.client(headers=bearer(token)) as client:
+            client.get("/healthz")  # the device cookie, as a page visit would set it
             question = client.post(QUESTIONS, json={"text": "Bleibt gespeichert"}).json()
         server.restart()
         with server.client(headers=bearer(token)) as client:

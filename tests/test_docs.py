@@ -8,6 +8,7 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from smartrlp.app import create_app
+from smartrlp.openapi import build_schema
 from smartrlp.settings import Settings, env_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def _routes() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), _routes())
 def test_route_is_documented_in_api_md(method: str, path: str) -> None:
     api = (ROOT / "docs/api.md").read_text(encoding="utf-8")
-    path = path.replace("{question_id}", "{id}")  # the docs call every record's id {id}
+    path = path.replace("{question_id}", "{id}").replace("{poll_id}", "{id}")  # the docs call every record's id {id}
     needle = path if method == "WS" else f"{method} {path}"
     assert f"`{needle}" in api, f"docs/api.md does not describe {method} {path}"
 
@@ -49,3 +50,9 @@ def test_readme_quick_start_matches_ci() -> None:
     test_command = [line for line in test_command if line.strip() not in preamble]
     assert len(test_command) == 1, ".ci/run must run exactly one command"
     assert test_command[0].strip() in readme, "the README's test command and .ci/run differ"
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in _routes() if r[1].startswith("/api/")])
+def test_api_route_is_in_the_openapi_schema(method: str, path: str) -> None:
+    paths = build_schema()["paths"]
+    assert method.lower() in paths.get(path, {}), f"/openapi.json does not describe {method} {path}"

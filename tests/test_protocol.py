@@ -37,3 +37,10 @@ def test_every_message_type_and_close_code_is_documented() -> None:
         assert f"| `{message_type}` |" in api, f"docs/api.md does not describe message type {message_type!r}"
     for code in (protocol.CLOSE_GOING_AWAY, protocol.CLOSE_UNKNOWN_EVENT, protocol.CLOSE_TOO_SLOW):
         assert f"| {code} |" in api, f"docs/api.md does not describe close code {code}"
+
+
+def test_js_reaction_kinds_mirror_python() -> None:
+    source = (ROOT / "static/js/protocol.js").read_text(encoding="utf-8")
+    match = re.search(r"export const REACTION_KINDS = Object\.freeze\(\[(.*?)\]\);", source)
+    assert match
+    assert tuple(re.findall(r"\"(\w+)\"", match.group(1))) == protocol.REACTION_KINDS

@@ -6,9 +6,14 @@ export const MessageType = Object.freeze({
   VOTES: "votes",
   ON_AIR: "on_air",
   EVENT: "event",
+  POLL: "poll",
+  POLL_DELETED: "poll_deleted",
+  POLL_RESULTS: "poll_results",
+  REACTIONS: "reactions",
   PONG: "pong",
   ERROR: "error",
   PING: "ping",
+  REACT: "react",
 });
 
 export const CloseCode = Object.freeze({
@@ -18,3 +23,5 @@ export const CloseCode = Object.freeze({
 });
 
 export const PUBLIC_STATUSES = Object.freeze(["approved", "answered"]);
+
+export const REACTION_KINDS = Object.freeze(["applause", "thumbs_up", "heart", "thinking"]);

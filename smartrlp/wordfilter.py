@@ -1,0 +1,80 @@
+"""The word filter: keeps abusive words off public screens (word clouds now; questions and overlays later).
+
+The lists ship in `smartrlp/wordlists/*.txt`. Text and list entries are normalised the same way, so that
+"F*CK", "fück" or "5cheiße" do not slip through a case- or look-alike-sensitive comparison.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+WORDLIST_DIR = Path(__file__).resolve().parent / "wordlists"
+
+# Digits and signs people use to write round a filter.
+_LOOKALIKES = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+_WORD = re.compile(r"[^\W\d_]+")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_for_display(text: str) -> str:
+    """How a word-cloud entry is stored and counted: NFKC, one space, lower case, no surrounding punctuation."""
+    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+    return text.strip(" .,;:!?\"'«»„“”‚‘’()[]{}-–—")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
+    text = text.replace("ß", "ss")
+    # Umlauts folded to their base letter, so "fück" meets "fuck" and "scheiße" meets "scheisse".
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True, slots=True)
+class WordFilter:
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[str]) -> WordFilter:
+        exact: set[str] = set()
+        prefixes: set[str] = set()
+        for raw in entries:
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            if entry.endswith("*"):
+                prefixes.add(_fold(entry[:-1]))
+            else:
+                exact.add(_fold(entry))
+        return cls(frozenset(exact), tuple(sorted(prefixes)))
+
+    @classmethod
+    def shipped(cls) -> WordFilter:
+        entries: list[str] = []
+        for path in sorted(WORDLIST_DIR.glob("*.txt")):
+            entries.extend(path.read_text(encoding="utf-8").splitlines())
+        return cls.from_entries(entries)
+
+    def extended(self, entries: Iterable[str]) -> WordFilter:
+        more = WordFilter.from_entries(entries)
+        return WordFilter(self.exact | more.exact, tuple(sorted(set(self.prefixes) | set(more.prefixes))))
+
+    def matches(self, text: str) -> list[str]:
+        """The words of `text` the filter catches (empty when the text is fine)."""
+        folded = _fold(text)
+        words = _WORD.findall(folded)
+        # Letters spelt out one by one ("f.u.c.k", "s c h e i s s e") are caught as one word.
+        singles = [w for w in words if len(w) == 1]
+        candidates = [*words, "".join(singles)] if len(singles) > 2 else words
+        found = []
+        for word in candidates:
+            if word in self.exact or word.startswith(self.prefixes):
+                found.append(word)
+        return found
+
+    def blocks(self, text: str) -> bool:
+        return bool(self.matches(text))
