@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smartrlp import accounts, events, live, moderation, openapi, polls, questions, reactions
+from smartrlp import accounts, events, live, moderation, openapi, polls, questions, reactions, studio
 from smartrlp.ballots import BallotWriter, ResultsPublisher
 from smartrlp.db import Database
 from smartrlp.errors import ApiError
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
         db = Database(settings.db_path)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
+        await events.ensure_join_codes(db)
         hub = Hub(queue_size=settings.ws_queue_size)
         results = ResultsPublisher(db, hub)
         state = AppState(
@@ -136,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
         *moderation.routes,
         *polls.routes,
         *reactions.routes,
+        *studio.routes,
         *live.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]

@@ -244,15 +244,14 @@ class ResultsPublisher:
             return
         option_ids = await option_ids_of(self.db, poll_id)
         message = results_message(poll_id, await compute_results(self.db, poll, option_ids))
-        audience = protocol.AUDIENCE_PUBLIC if results_public(poll) else protocol.AUDIENCE_STAFF
+        # Hidden results still reach the studio views: the host may read them out.
+        audience = protocol.AUDIENCE_PUBLIC if results_public(poll) else protocol.AUDIENCE_STUDIO
         self.hub.publish(Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message)))
         self.messages_sent += 1
 
 
 async def option_ids_of(conn: Reader, poll_id: int) -> list[int]:
-    rows = await conn.fetchall(
-        "SELECT id FROM poll_options WHERE poll_id = :id ORDER BY position, id", {"id": poll_id}
-    )
+    rows = await conn.fetchall("SELECT id FROM poll_options WHERE poll_id = :id ORDER BY position, id", {"id": poll_id})
     return [r["id"] for r in rows]
 
 

@@ -48,9 +48,11 @@ async def record(
     return seq
 
 
-def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None) -> bool:
+def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None, is_studio: bool = False) -> bool:
     if broadcast.audience == protocol.AUDIENCE_PUBLIC or is_staff:
         return True
+    if broadcast.audience == protocol.AUDIENCE_STUDIO:
+        return is_studio
     return device is not None and broadcast.device_id == device
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from typing import Any
 
@@ -14,9 +15,13 @@ from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError
 from smartrlp.web import app_state, json_response, page_config, render
 
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read aloud on TV or typed on a phone cannot be mistaken.
+JOIN_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+JOIN_CODE_LENGTH = 6
+
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
-    "questions_open, on_air_question_id, last_seq"
+    "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id"
 )
 
 
@@ -49,7 +54,33 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]
         "on_air_question_id": row["on_air_question_id"],
         "agenda": agenda,
         "seq": row["last_seq"],
+        "join_code": row["join_code"],
+        "screen": {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"]},
     }
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(raw: str) -> str:
+    return "".join(c for c in raw.upper() if c.isalnum())
+
+
+async def assign_join_code(tx: Transaction, event_id: int) -> str:
+    while True:
+        code = new_join_code()
+        taken = await tx.fetchone("SELECT 1 FROM events WHERE join_code = :code", {"code": code})
+        if taken is None:
+            await tx.execute("UPDATE events SET join_code = :code WHERE id = :id", {"code": code, "id": event_id})
+            return code
+
+
+async def ensure_join_codes(db: Database) -> None:
+    """Give every event a join code (events made before join codes existed, or by older versions)."""
+    async with db.transaction() as tx:
+        for row in await tx.fetchall("SELECT id FROM events WHERE join_code IS NULL"):
+            await assign_join_code(tx, row["id"])
 
 
 async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dict[str, Any]]) -> int:
@@ -75,6 +106,7 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
         "VALUES (:event_id, :position, :title, :speakers, :kind, :starts_at, :duration_minutes)",
         [{"event_id": event_id, "position": i, **item} for i, item in enumerate(agenda)],
     )
+    await assign_join_code(tx, event_id)
     return event_id
 
 
@@ -84,14 +116,21 @@ async def get_event(request: Request) -> Response:
     return json_response(event_json(row, await agenda_of(db, row["id"])))
 
 
-async def viewer_page(request: Request) -> Response:
+async def viewer_page(request: Request, *, phone_only: bool = False) -> Response:
     db = app_state(request).db
     row = await event_by_slug(db, request.path_params["slug"])
     event = event_json(row, await agenda_of(db, row["id"]))
-    return render(request, "viewer.html", event=event, config=page_config({"slug": event["slug"]}))
+    config = page_config({"slug": event["slug"], "phone_only": phone_only})
+    return render(request, "viewer.html", event=event, config=config, phone_only=phone_only)
+
+
+async def phone_page(request: Request) -> Response:
+    """ "Fragen & Umfragen" without the stream, for people who watch on TV and take part by phone."""
+    return await viewer_page(request, phone_only=True)
 
 
 routes = [
     Route("/api/events/{slug}", get_event, methods=["GET"]),
     Route("/e/{slug}", viewer_page, methods=["GET"]),
+    Route("/e/{slug}/mitmachen", phone_page, methods=["GET"]),
 ]

@@ -24,16 +24,20 @@ from smartrlp.hub import EPHEMERAL_SEQ, Subscription
 from smartrlp.polls import polls_for
 from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
 from smartrlp.reactions import check_kind
+from smartrlp.studio import studio_link_for
 from smartrlp.web import app_state, device_id
 
 log = logging.getLogger("smartrlp.live")
 
 
 class _Client:
-    def __init__(self, websocket: WebSocket, event_id: int, is_staff: bool, device: str | None) -> None:
+    def __init__(
+        self, websocket: WebSocket, event_id: int, is_staff: bool, device: str | None, *, is_studio: bool = False
+    ) -> None:
         self.websocket = websocket
         self.event_id = event_id
         self.is_staff = is_staff
+        self.is_studio = is_studio
         self.device = device
         self.last_seq = 0
         self._send_lock = asyncio.Lock()
@@ -73,11 +77,13 @@ async def _send_snapshot(client: _Client, state: Any) -> None:
         {
             "type": protocol.SNAPSHOT,
             "seq": client.last_seq,
-            "role": "moderator" if client.is_staff else "viewer",
+            "role": "moderator" if client.is_staff else "studio" if client.is_studio else "viewer",
             "event": event_json(event, await agenda_of(db, client.event_id)),
             "questions": [question_json(r, event["on_air_question_id"], device=device) for r in rows],
             "voted": voted,
-            "polls": await polls_for(db, client.event_id, is_staff=client.is_staff, device=device),
+            "polls": await polls_for(
+                db, client.event_id, is_staff=client.is_staff, device=device, all_results=client.is_studio
+            ),
         }
     )
     await _send_current_state(client, state, results=False)
@@ -92,7 +98,7 @@ async def _send_current_state(client: _Client, state: Any, *, results: bool) -> 
             {"event_id": client.event_id},
         )
         for poll in polls:
-            if client.is_staff or results_public(poll):
+            if client.is_staff or client.is_studio or results_public(poll):
                 option_ids = await option_ids_of(state.db, poll["id"])
                 await client.send(results_message(poll["id"], await compute_results(state.db, poll, option_ids)))
     reactions = state.reactions.message(client.event_id)
@@ -103,7 +109,7 @@ async def _send_current_state(client: _Client, state: Any, *, results: bool) -> 
 async def _replay(client: _Client, state: Any, since: int) -> None:
     client.last_seq = since
     for broadcast in await changes.since(state.db, client.event_id, since):
-        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device):
+        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device, is_studio=client.is_studio):
             await client.send_text(broadcast.text)
         client.last_seq = broadcast.seq
     await client.send({"type": protocol.SYNCED, "seq": client.last_seq})
@@ -121,7 +127,7 @@ async def _send_live(client: _Client, subscription: Subscription) -> None:
             if broadcast.seq <= client.last_seq:
                 continue
             client.last_seq = broadcast.seq
-        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device):
+        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device, is_studio=client.is_studio):
             await client.send_text(broadcast.text)
 
 
@@ -191,7 +197,10 @@ async def event_socket(websocket: WebSocket) -> None:
         moderator = await moderator_for(websocket, event["id"])
     except ApiError:
         moderator = None
-    client = _Client(websocket, event["id"], moderator is not None, device_id(websocket))
+    is_studio = moderator is None and (
+        await studio_link_for(state.db, websocket.query_params.get("studio"), event["id"]) is not None
+    )
+    client = _Client(websocket, event["id"], moderator is not None, device_id(websocket), is_studio=is_studio)
     since = _parse_since(websocket.query_params.get("since"))
     await websocket.accept()
     try:

@@ -93,8 +93,10 @@ async def poll_json(
     return data
 
 
-async def polls_for(conn: Reader, event_id: int, *, is_staff: bool, device: str | None) -> list[dict[str, Any]]:
-    """The polls a client may see, as the snapshot and `GET …/polls` give them."""
+async def polls_for(
+    conn: Reader, event_id: int, *, is_staff: bool, device: str | None, all_results: bool = False
+) -> list[dict[str, Any]]:
+    """The polls a client may see, as the snapshot and `GET …/polls` give them (studio views: all results)."""
     rows = await conn.fetchall(
         f"SELECT {POLL_COLUMNS} FROM polls WHERE event_id = :event_id "
         + ("" if is_staff else "AND state != 'draft' ")
@@ -102,7 +104,9 @@ async def polls_for(conn: Reader, event_id: int, *, is_staff: bool, device: str 
         {"event_id": event_id},
     )
     return [
-        await poll_json(conn, r, with_results=is_staff or results_public(r), device=None if is_staff else device)
+        await poll_json(
+            conn, r, with_results=is_staff or all_results or results_public(r), device=None if is_staff else device
+        )
         for r in rows
     ]
 
@@ -208,9 +212,7 @@ async def get_poll(request: Request) -> Response:
     if poll["state"] == "draft" and not is_staff:
         raise ApiError(404, "poll_not_found", f"There is no poll {poll_id} in this event.")
     device = None if is_staff else device_id(request)
-    return json_response(
-        await poll_json(state.db, poll, with_results=is_staff or results_public(poll), device=device)
-    )
+    return json_response(await poll_json(state.db, poll, with_results=is_staff or results_public(poll), device=device))
 
 
 async def create_poll(request: Request) -> Response:

@@ -18,6 +18,7 @@ ON_AIR: Final = "on_air"  # the question on air changed (or `question_id` is nul
 EVENT: Final = "event"  # the event's own fields changed
 POLL: Final = "poll"  # a poll was created or changed; carries the whole poll
 POLL_DELETED: Final = "poll_deleted"
+SCREEN: Final = "screen"  # what the presenter screen and the overlay show
 # Not logged changes (no `seq`): current state, coalesced, sent to whoever may see it.
 POLL_RESULTS: Final = "poll_results"
 REACTIONS: Final = "reactions"
@@ -37,13 +38,14 @@ SERVER_TYPES: Final = (
     EVENT,
     POLL,
     POLL_DELETED,
+    SCREEN,
     POLL_RESULTS,
     REACTIONS,
     PONG,
     ERROR,
 )
 CLIENT_TYPES: Final = (PING, REACT)
-CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED)
+CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED, SCREEN)
 
 # Close codes (4000-4999 are ours to define).
 CLOSE_GOING_AWAY: Final = 1001
@@ -54,6 +56,7 @@ MAX_CLIENT_MESSAGE_BYTES: Final = 4096
 
 AUDIENCE_PUBLIC: Final = "public"
 AUDIENCE_STAFF: Final = "staff"
+AUDIENCE_STUDIO: Final = "studio"  # moderators and the studio views (presenter screen, overlay)
 
 REACTION_KINDS: Final = ("applause", "thumbs_up", "heart", "thinking")
 

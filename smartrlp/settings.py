@@ -26,6 +26,7 @@ class Settings:
     secure_cookies: bool = field(default=False, metadata={"env": "SMARTRLP_SECURE_COOKIES"})
     ws_queue_size: int = field(default=512, metadata={"env": "SMARTRLP_WS_QUEUE_SIZE"})
     log_level: str = field(default="info", metadata={"env": "SMARTRLP_LOG_LEVEL"})
+    public_url: str = field(default="", metadata={"env": "SMARTRLP_PUBLIC_URL"})
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 

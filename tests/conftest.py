@@ -13,6 +13,8 @@ Fixtures for other test modules (browser tests included):
 
 Helpers: `add_moderator`, `create_token`, `login`, `demo_credentials`, `create_event`, `run_cli`,
 `wait_until`, `ws_connect`, and `LiveSocket` (JSON messages with deadlines).
+
+The browser fixtures (`browser`, `pages`) and helpers live in browsing.py, loaded as a plugin below.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from smartrlp.db import Database
 from smartrlp.events import create_event as insert_event
+
+pytest_plugins = ["browsing"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SLUG = "smart-rlp"

@@ -37,7 +37,9 @@ def _routes() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), _routes())
 def test_route_is_documented_in_api_md(method: str, path: str) -> None:
     api = (ROOT / "docs/api.md").read_text(encoding="utf-8")
-    path = path.replace("{question_id}", "{id}").replace("{poll_id}", "{id}")  # the docs call every record's id {id}
+    # The docs call every record's id {id}.
+    for name in ("{question_id}", "{poll_id}", "{link_id}"):
+        path = path.replace(name, "{id}")
     needle = path if method == "WS" else f"{method} {path}"
     assert f"`{needle}" in api, f"docs/api.md does not describe {method} {path}"
 

@@ -393,9 +393,7 @@ def test_resume_sends_current_results(viewer: Callable[..., Viewer], moderator: 
     assert any(m["type"] == "synced" for m in messages)
 
 
-def test_a_burst_of_ballots_is_kept_exactly_with_few_result_messages(
-    shared_server: Server, moderator: Viewer
-) -> None:
+def test_a_burst_of_ballots_is_kept_exactly_with_few_result_messages(shared_server: Server, moderator: Viewer) -> None:
     devices = 400
     poll = open_poll(moderator, "single", options=["Ja", "Nein", "Weiß nicht"])
     option_ids = [o["id"] for o in poll["options"]]

@@ -6,7 +6,8 @@ const BACKOFF_MAX_MS = 15000;
 const PING_EVERY_MS = 25000;
 const PONG_DEADLINE_MS = 10000;
 
-export function connectLive({ slug, onMessage, onStatus }) {
+// `studio`: the token of a studio link (presenter screen, overlay), sent as `?studio=` instead of a login.
+export function connectLive({ slug, studio = null, onMessage, onStatus }) {
   let lastSeq = null;
   let attempt = 0;
   let socket = null;
@@ -17,8 +18,11 @@ export function connectLive({ slug, onMessage, onStatus }) {
 
   function url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const since = lastSeq === null ? "" : `?since=${lastSeq}`;
-    return `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}${since}`;
+    const params = new URLSearchParams();
+    if (studio) params.set("studio", studio);
+    if (lastSeq !== null) params.set("since", String(lastSeq));
+    const query = params.toString();
+    return `${scheme}//${location.host}/ws/events/${encodeURIComponent(slug)}${query ? `?${query}` : ""}`;
   }
 
   function open() {
@@ -85,6 +89,12 @@ export function connectLive({ slug, onMessage, onStatus }) {
   return {
     get lastSeq() {
       return lastSeq;
+    },
+    /** Sends a message if the socket is open; false when it is not (the caller may fall back to HTTP). */
+    send(message) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(message));
+      return true;
     },
     stop() {
       stopped = true;

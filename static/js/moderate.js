@@ -1,8 +1,11 @@
 // The moderator page: the live queue, one-click actions, inline editing and undo.
 import { announce, api, formatTime, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
+import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "./polls.js";
 import { MessageType } from "./protocol.js";
 import { el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
+import { ReactionMeter } from "./reactions.js";
+import { StudioControl } from "./studio-control.js";
 
 const config = pageConfig();
 const store = new QuestionStore({ staff: true });
@@ -161,12 +164,267 @@ const render = perFrame(() => {
 });
 
 function onMessage(message) {
+  if (message.type === MessageType.REACTIONS) {
+    reactionMeter.update(message);
+    return;
+  }
+  if (message.type === MessageType.POLL && pollStore.get(message.poll.id)?.state !== message.poll.state) {
+    pollNotice.delete(message.poll.id); // someone else changed it: the last outcome no longer describes it
+  }
+  studio.apply(message);
+  if (pollStore.apply(message)) renderPolls();
   const before = message.question ? store.questions.get(message.question.id) : null;
   if (!store.apply(message)) return;
   if (message.type === MessageType.QUESTION && !before && message.question.status === "pending") {
     announce("Neue Frage im Eingang.");
   }
   render();
+}
+
+// ---------------------------------------------------------------- polls
+
+const pollStore = new PollStore({ staff: true });
+const pollList = document.querySelector("[data-poll-admin-list]");
+const pollConfirm = new Map(); // poll id -> "reset" | "delete" while the moderator is asked to confirm
+const pollBusy = new Set();
+const pollNotice = new Map(); // poll id -> {text, kind}: the outcome of the last action, shown on the card
+const MAX_OPTIONS = 12;
+const MAX_OPTION_LENGTH = 100;
+
+const POLL_ERROR_TEXTS = {
+  poll_not_found: "Diese Umfrage gibt es nicht mehr.",
+  poll_open: "Eine laufende Umfrage kann nicht gelöscht werden. Bitte beenden Sie sie zuerst.",
+  poll_not_editable: "Eine gestartete Umfrage kann nicht mehr geändert werden. Setzen Sie sie dafür zuerst zurück.",
+  invalid_transition: "Das geht im jetzigen Zustand der Umfrage nicht.",
+};
+
+const POLL_FIELD_TEXTS = {
+  title: "Bitte geben Sie eine Frage mit höchstens 200 Zeichen ein.",
+  options: `Bitte prüfen Sie die Antwortmöglichkeiten: 2 bis ${MAX_OPTIONS}, keine doppelt, je höchstens ${MAX_OPTION_LENGTH} Zeichen.`,
+  max_choices: "„Höchstens wählbar“ muss zwischen 2 und der Zahl der Antwortmöglichkeiten liegen.",
+  scale_max: "Die Skala kann 1 bis 5 oder 1 bis 10 sein.",
+  results_visibility: "Bitte wählen Sie, wann das Publikum die Ergebnisse sieht.",
+};
+
+function explainPoll(poll, error) {
+  let text = POLL_ERROR_TEXTS[error.code];
+  if (!text && error.status === 422) text = POLL_FIELD_TEXTS[error.details?.field];
+  if (text) say(text, "error");
+  else explain(error);
+  // The toast is at the top of the page; the card may be far below, so it says it there as well (not aloud).
+  pollNotice.set(poll.id, { text: toast.textContent, kind: "error" });
+}
+
+async function changePoll(poll, method, body, doneText) {
+  if (pollBusy.has(poll.id)) return; // a double click sends once
+  pollBusy.add(poll.id);
+  try {
+    const updated = await api(method, `${base}/polls/${poll.id}`, body);
+    if (method === "DELETE") pollStore.polls.delete(poll.id);
+    else {
+      if (body.position !== undefined) pollStore.move(poll.id, updated.position);
+      pollStore.upsert(updated);
+    }
+    say(`${doneText}: „${shorten(poll.title)}“`);
+    if (method === "DELETE") pollNotice.delete(poll.id);
+    else pollNotice.set(poll.id, { text: `${doneText}.`, kind: "ok" });
+  } catch (error) {
+    explainPoll(poll, error);
+  } finally {
+    pollBusy.delete(poll.id);
+    renderPolls();
+  }
+}
+
+function pollSummary(poll) {
+  const parts = [KIND_LABELS[poll.kind]];
+  if (CHOICE_KINDS.includes(poll.kind)) parts.push(`${poll.options.length} Antwortmöglichkeiten`);
+  if (poll.kind === "multiple") parts.push(poll.max_choices ? `höchstens ${poll.max_choices} wählbar` : "beliebig viele wählbar");
+  if (poll.kind === "rating") parts.push(`Skala 1 bis ${poll.scale_max}`);
+  if (poll.state === "open" && poll.opened_at) parts.push(`läuft seit ${formatTime(poll.opened_at)} Uhr`);
+  if (poll.state === "closed" && poll.closed_at) parts.push(`beendet um ${formatTime(poll.closed_at)} Uhr`);
+  return parts.join(" · ");
+}
+
+function focusLater(li, action) {
+  // After the redraw that perFrame has queued for this frame.
+  requestAnimationFrame(() => {
+    const target = pollList.querySelector(`li[data-id="${li.dataset.id}"] [data-action="${action}"]`);
+    if (target) target.focus();
+  });
+}
+
+function pollActions(li, poll, index, count) {
+  const asking = pollConfirm.get(poll.id);
+  if (asking) {
+    const question = asking === "delete"
+      ? "Diese Umfrage mit allen Antworten endgültig löschen?"
+      : "Alle Antworten löschen und die Umfrage wieder zum Entwurf machen?";
+    const cancel = () => {
+      pollConfirm.delete(poll.id);
+      renderPolls();
+      focusLater(li, asking);
+    };
+    const confirm = () => {
+      pollConfirm.delete(poll.id);
+      if (asking === "delete") changePoll(poll, "DELETE", undefined, "Gelöscht");
+      else changePoll(poll, "PATCH", { state: "draft" }, "Zurückgesetzt");
+    };
+    return el("div", {
+      class: "poll-confirm", role: "group", "aria-label": "Bestätigung",
+      onkeydown: (event) => event.key === "Escape" && cancel(),
+    },
+      el("p", {}, question),
+      el("div", { class: "actions" },
+        actionButton(asking === "delete" ? "Ja, löschen" : "Ja, zurücksetzen", "confirm", confirm, "button-danger"),
+        actionButton("Abbrechen", "cancel", cancel, "button-quiet")));
+  }
+  const ask = (what) => () => {
+    pollConfirm.set(poll.id, what);
+    renderPolls();
+    focusLater(li, "confirm");
+  };
+  const buttons = [];
+  if (poll.state === "draft") {
+    buttons.push(actionButton("Starten", "start", () => changePoll(poll, "PATCH", { state: "open" }, "Gestartet"), "button-primary"));
+  } else if (poll.state === "open") {
+    buttons.push(actionButton("Beenden", "close", () => changePoll(poll, "PATCH", { state: "closed" }, "Beendet"), "button-air"));
+  } else {
+    buttons.push(actionButton("Wieder öffnen", "reopen", () => changePoll(poll, "PATCH", { state: "open" }, "Wieder geöffnet")));
+    buttons.push(actionButton("Zurücksetzen", "reset", ask("reset"), "button-danger"));
+  }
+  if (poll.state !== "open") buttons.push(actionButton("Löschen", "delete", ask("delete"), "button-danger"));
+  // At the top (or bottom) its own button is disabled; keyboard focus goes to the other one, not lost.
+  const up = el("button", {
+    type: "button", class: "button button-quiet", "data-action": "up", disabled: index === 0,
+    onclick: async () => {
+      await changePoll(poll, "PATCH", { position: index }, "Nach oben verschoben");
+      if (index === 1) focusLater(li, "down");
+    },
+  }, el("span", { "aria-hidden": "true" }, "↑"), "Nach oben");
+  const down = el("button", {
+    type: "button", class: "button button-quiet", "data-action": "down", disabled: index === count - 1,
+    onclick: async () => {
+      await changePoll(poll, "PATCH", { position: index + 2 }, "Nach unten verschoben");
+      if (index === count - 2) focusLater(li, "up");
+    },
+  }, el("span", { "aria-hidden": "true" }, "↓"), "Nach unten");
+  return el("div", { class: "actions" }, buttons, up, down);
+}
+
+function renderPollAdmin(li, poll) {
+  const polls = pollStore.list();
+  const index = polls.findIndex((p) => p.id === poll.id);
+  li.className = `poll-admin-card state-${poll.state}`;
+  const selectId = `admin-poll-${poll.id}-visibility`;
+  const visibility = el("select", { id: selectId, "data-action": "visibility" },
+    Object.entries(VISIBILITY_LABELS).map(([value, label]) =>
+      el("option", { value, selected: value === poll.results_visibility }, label)));
+  visibility.addEventListener("change", () => changePoll(poll, "PATCH", { results_visibility: visibility.value },
+    `Ergebnisse für das Publikum: ${VISIBILITY_LABELS[visibility.value]}`));
+  li.append(...[
+    el("div", { class: "poll-head" },
+      el("h3", { class: "poll-title" }, el("span", { class: "poll-position" }, `${index + 1}. `), poll.title),
+      el("span", { class: `badge badge-poll-${poll.state}` },
+        poll.state === "open" ? el("span", { "aria-hidden": "true" }, "● ") : null, STATE_LABELS[poll.state])),
+    el("p", { class: "poll-meta" }, pollSummary(poll)),
+    poll.state === "draft" && CHOICE_KINDS.includes(poll.kind)
+      ? el("ul", { class: "poll-option-preview", "aria-label": "Antwortmöglichkeiten" }, poll.options.map((o) => el("li", {}, o.label)))
+      : null,
+    el("div", { class: "poll-visibility" }, el("label", { for: selectId }, "Ergebnisse für das Publikum:"), visibility),
+    pollActions(li, poll, index, polls.length),
+    pollNotice.has(poll.id)
+      ? el("p", { class: `poll-notice is-${pollNotice.get(poll.id).kind}` }, pollNotice.get(poll.id).text) : null,
+    el("div", { class: "poll-results-slot", "data-results": true }),
+  ].filter(Boolean));
+}
+
+const renderPolls = perFrame(() => {
+  const polls = pollStore.list();
+  studio.setPolls(polls);
+  document.querySelector("[data-poll-count]").textContent = String(polls.length);
+  document.querySelector("[data-poll-empty]").hidden = polls.length > 0;
+  renderKeyed(pollList, polls, renderPollAdmin, (poll) =>
+    JSON.stringify([{ ...poll, results: null }, polls.indexOf(poll), polls.length, pollConfirm.get(poll.id) || null,
+      pollNotice.get(poll.id) || null]));
+  for (const poll of polls) {
+    const slot = pollList.querySelector(`li[data-id="${poll.id}"] [data-results]`);
+    const signature = JSON.stringify([poll.state, poll.results]);
+    if (!slot || slot.dataset.sig === signature) continue;
+    slot.dataset.sig = signature;
+    const view = poll.state === "draft" ? null
+      : renderResults(poll, { heading: poll.state === "closed" ? "Endergebnis" : "Live-Ergebnis" });
+    slot.replaceChildren(...(view ? [view] : []));
+  }
+});
+
+function setUpPollForm() {
+  const form = document.querySelector("[data-poll-form]");
+  const feedback = document.querySelector("[data-poll-form-feedback]");
+  const fields = form.elements;
+  const showKindFields = () => {
+    for (const part of form.querySelectorAll("[data-for-kinds]")) {
+      part.hidden = !part.dataset.forKinds.split(" ").includes(fields.kind.value);
+    }
+  };
+  fields.kind.addEventListener("change", showKindFields);
+  showKindFields();
+  const problem = (text, field) => {
+    feedback.textContent = text;
+    feedback.className = "form-feedback is-error";
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  };
+  form.addEventListener("input", (event) => event.target.removeAttribute("aria-invalid"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    feedback.className = "form-feedback";
+    feedback.textContent = "";
+    const kind = fields.kind.value;
+    const body = { title: fields.title.value.trim(), kind, results_visibility: fields.results_visibility.value };
+    if (!body.title) return problem("Bitte geben Sie die Frage der Umfrage ein.", fields.title);
+    if (CHOICE_KINDS.includes(kind)) {
+      const options = fields.options.value.split("\n").map((line) => line.trim()).filter(Boolean);
+      if (options.length < 2) return problem("Bitte geben Sie mindestens zwei Antwortmöglichkeiten ein, eine pro Zeile.", fields.options);
+      if (options.length > MAX_OPTIONS) return problem(`Bitte geben Sie höchstens ${MAX_OPTIONS} Antwortmöglichkeiten ein.`, fields.options);
+      if (options.some((o) => o.length > MAX_OPTION_LENGTH)) {
+        return problem(`Eine Antwortmöglichkeit darf höchstens ${MAX_OPTION_LENGTH} Zeichen lang sein.`, fields.options);
+      }
+      if (new Set(options).size !== options.length) return problem("Jede Antwortmöglichkeit darf nur einmal vorkommen.", fields.options);
+      body.options = options;
+      if (kind === "multiple") {
+        const raw = fields.max_choices.value.trim();
+        const max = raw === "" ? null : Number(raw);
+        if (max !== null && !(Number.isInteger(max) && max >= 2 && max <= options.length)) {
+          return problem(`„Höchstens wählbar“ muss eine Zahl von 2 bis ${options.length} sein, oder leer.`, fields.max_choices);
+        }
+        body.max_choices = max;
+      }
+    }
+    if (kind === "rating") body.scale_max = Number(fields.scale_max.value);
+    const submit = form.querySelector("[data-poll-create]");
+    submit.disabled = true;
+    try {
+      const poll = await api("POST", `${base}/polls`, body);
+      pollStore.upsert(poll);
+      fields.title.value = "";
+      fields.options.value = "";
+      fields.max_choices.value = "";
+      feedback.textContent = `Entwurf gespeichert: „${shorten(poll.title)}“. Starten Sie ihn in der Liste mit „Starten“.`;
+      feedback.className = "form-feedback is-ok";
+      renderPolls();
+    } catch (error) {
+      if (error.status === 401) explain(error);
+      const field = error.details?.field;
+      feedback.textContent = POLL_ERROR_TEXTS[error.code] || POLL_FIELD_TEXTS[field]
+        || (error.code === "network" ? ERROR_TEXTS.network : `Die Umfrage konnte nicht gespeichert werden: ${error.message || error.code}`);
+      feedback.className = "form-feedback is-error";
+      if (field && fields[field]) fields[field].setAttribute("aria-invalid", "true");
+    } finally {
+      submit.disabled = false;
+    }
+    return undefined;
+  });
 }
 
 undoButton.addEventListener("click", undo);
@@ -177,5 +435,8 @@ document.addEventListener("keydown", (event) => {
     undo();
   }
 });
+setUpPollForm();
+const studio = new StudioControl(document.querySelector("[data-studio-control]"), { base, explain });
+const reactionMeter = new ReactionMeter(document.querySelector("[data-reaction-meter]"));
 const connection = document.querySelector("[data-connection]");
 connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });

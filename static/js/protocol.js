@@ -8,6 +8,7 @@ export const MessageType = Object.freeze({
   EVENT: "event",
   POLL: "poll",
   POLL_DELETED: "poll_deleted",
+  SCREEN: "screen",
   POLL_RESULTS: "poll_results",
   REACTIONS: "reactions",
   PONG: "pong",

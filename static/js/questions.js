@@ -44,8 +44,10 @@ export class QuestionStore {
 
   upsert(question, { mine = false } = {}) {
     const known = this.questions.get(question.id);
-    // The server sends a viewer a question it may not publicly see only because the viewer asked it.
-    const isMine = mine || Boolean(known && known.mine) || (!this.staff && !PUBLIC_STATUSES.includes(question.status));
+    // A viewer hears of a non-public question it did not know for one reason only: the viewer asked it. A known
+    // public question that turns non-public was taken back from everyone, and goes.
+    const isMine = mine || Boolean(known && known.mine)
+      || (!this.staff && !known && !PUBLIC_STATUSES.includes(question.status));
     if (!this.staff && !isMine && !PUBLIC_STATUSES.includes(question.status)) {
       this.questions.delete(question.id);
       return;

@@ -2,8 +2,10 @@
 import { announce, api, localiseTimes, pageConfig } from "./api.js";
 import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
+import { describeBallot, MAX_WORD, pollTitleId, PollStore, renderBallotForm, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
 import { el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
+import { ReactionMeter, setUpReactionButtons } from "./reactions.js";
 
 const MAX_TEXT = 300;
 const config = pageConfig();
@@ -34,9 +36,8 @@ function renderPublic(li, question) {
   const canVote = question.status === "approved";
   li.className = "question" + (question.id === store.onAirId ? " is-on-air" : "")
     + (question.status === "answered" ? " is-answered" : "");
-  const label = voted
-    ? `Sie unterstützen diese Frage. ${question.votes} Stimmen`
-    : `Frage unterstützen. Bisher ${question.votes} Stimmen`;
+  const count = `${question.votes} ${question.votes === 1 ? "Stimme" : "Stimmen"}`;
+  const label = voted ? `Sie unterstützen diese Frage. ${count}` : `Frage unterstützen. Bisher ${count}`;
   li.append(
     el("div", { class: "question-body" },
       el("p", { class: "question-text" }, question.text),
@@ -144,6 +145,11 @@ function setUpSort() {
 }
 
 function onMessage(message) {
+  if (message.type === MessageType.REACTIONS) {
+    reactionMeter.update(message);
+    return;
+  }
+  onPollMessage(message);
   const before = store.questions.get(message.question?.id);
   if (!store.apply(message)) return;
   if (message.type === MessageType.QUESTION) {
@@ -159,9 +165,221 @@ function onMessage(message) {
   render();
 }
 
+// ---------------------------------------------------------------- polls
+
+const pollStore = new PollStore();
+const pollList = $("[data-poll-list]");
+const pollDrafts = new Map(); // poll id -> what was chosen or typed but not sent yet ({options, text})
+const pollFeedback = new Map(); // poll id -> {text, kind}: the last answer's outcome
+const pollBusy = new Set();
+const pollPending = new Map(); // poll id -> the answer given while the previous one was still on its way
+const banner = { pollId: null, observed: null, timer: null, observer: null };
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+const POLL_ERROR_TEXTS = {
+  poll_not_open: "Diese Umfrage ist bereits beendet.",
+  poll_not_found: "Diese Umfrage gibt es nicht mehr.",
+  blocked_text: "Dieses Wort können wir nicht anzeigen.",
+  body_too_large: "Der Text ist zu lang.",
+  no_device: "Bitte laden Sie die Seite neu und versuchen Sie es dann noch einmal.",
+  network: ERROR_TEXTS.network,
+};
+
+function pollErrorText(poll, error) {
+  if (POLL_ERROR_TEXTS[error.code]) return POLL_ERROR_TEXTS[error.code];
+  if (error.status === 422) {
+    if (poll.kind === "words") return `Bitte geben Sie ein Wort mit höchstens ${MAX_WORD} Zeichen ein.`;
+    if (poll.kind === "multiple" && poll.max_choices) {
+      return `Bitte wählen Sie mindestens eine und höchstens ${poll.max_choices} Antworten.`;
+    }
+    return "Bitte prüfen Sie Ihre Antwort.";
+  }
+  return "Ihre Antwort konnte nicht gezählt werden. Bitte versuchen Sie es noch einmal.";
+}
+
+/** Open polls first (in the moderators' order), then finished ones that still have something to show. */
+function visiblePolls() {
+  const polls = pollStore.list();
+  const open = polls.filter((poll) => poll.state === "open");
+  const closed = polls.filter((poll) => poll.state === "closed" && (poll.results || poll.my_ballot))
+    .sort((a, b) => String(b.closed_at || "").localeCompare(String(a.closed_at || "")));
+  return [...open, ...closed];
+}
+
+function draftFor(pollId) {
+  if (!pollDrafts.has(pollId)) pollDrafts.set(pollId, { options: null, text: null });
+  return pollDrafts.get(pollId);
+}
+
+function showPollFeedback(pollId, text, kind) {
+  pollFeedback.set(pollId, { text, kind });
+  announce(text);
+  renderPolls();
+}
+
+async function votePoll(poll, body) {
+  if (pollBusy.has(poll.id)) {
+    pollPending.set(poll.id, body); // the last tap wins, sent once the one before has been answered
+    return;
+  }
+  pollBusy.add(poll.id);
+  try {
+    const result = await api("POST", `/api/events/${encodeURIComponent(config.slug)}/polls/${poll.id}/votes`, body);
+    pollStore.setBallot(poll.id, result.ballot);
+    const draft = draftFor(poll.id);
+    if (result.ballot && typeof result.ballot.text === "string") draft.text = result.ballot.text;
+    if (result.ballot && result.ballot.options) draft.options = new Set(result.ballot.options);
+    showPollFeedback(poll.id, result.replaced ? "Ihre geänderte Antwort wurde gezählt." : "Ihre Antwort wurde gezählt.", "ok");
+  } catch (error) {
+    showPollFeedback(poll.id, pollErrorText(poll, error), "error");
+  } finally {
+    pollBusy.delete(poll.id);
+    const next = pollPending.get(poll.id);
+    pollPending.delete(poll.id);
+    if (next) votePoll(pollStore.get(poll.id) || poll, next);
+  }
+}
+
+function renderPollCard(li, poll) {
+  const open = poll.state === "open";
+  const mine = poll.my_ballot;
+  const feedback = pollFeedback.get(poll.id);
+  li.className = `poll-card state-${poll.state}`;
+  li.id = `poll-${poll.id}`;
+  li.append(el("div", { class: "poll-head" },
+    el("h3", { class: "poll-title", id: pollTitleId(poll), tabindex: "-1" }, poll.title),
+    el("span", { class: `badge badge-poll-${poll.state}` },
+      open ? [el("span", { "aria-hidden": "true" }, "● "), "Läuft"] : "Umfrage beendet")));
+  if (open) {
+    li.append(renderBallotForm(poll, {
+      draft: draftFor(poll.id),
+      onVote: (body) => votePoll(poll, body),
+      onInvalid: (text) => showPollFeedback(poll.id, text, "error"),
+    }));
+  }
+  if (mine) li.append(el("p", { class: "poll-mine" }, "Ihre Antwort: ", el("strong", {}, describeBallot(poll, mine))));
+  const showFeedback = feedback && (open || feedback.kind === "error");
+  li.append(el("p", { class: "poll-feedback" + (showFeedback ? ` is-${feedback.kind}` : mine && open ? " is-ok" : "") },
+    showFeedback ? feedback.text : mine && open ? "Ihre Antwort wurde gezählt." : ""));
+  if (open && mine && !(showFeedback && feedback.kind === "error")) {
+    li.append(el("p", { class: "hint" }, "Sie können Ihre Antwort ändern, solange die Umfrage läuft."));
+  }
+  li.append(el("div", { class: "poll-results-slot", "data-results": true }));
+}
+
+function pollResultsView(poll) {
+  const results = renderResults(poll, {
+    mine: poll.my_ballot, heading: poll.state === "closed" ? "Endergebnis" : "Zwischenstand",
+  });
+  if (results) return results;
+  if (poll.results_visibility === "after_close" && poll.state === "open") {
+    return el("p", { class: "hint poll-results-note" }, "Die Ergebnisse erscheinen, sobald die Umfrage beendet ist.");
+  }
+  if (poll.results_visibility === "never") {
+    return el("p", { class: "hint poll-results-note" }, "Die Ergebnisse dieser Umfrage werden hier nicht veröffentlicht.");
+  }
+  return null;
+}
+
+const renderPolls = perFrame(() => {
+  const polls = visiblePolls();
+  $("[data-polls-section]").hidden = polls.length === 0;
+  $("#polls-heading").textContent = polls.length > 1 ? "Umfragen" : "Umfrage";
+  // The card is redrawn when the poll itself changes; results (up to four times a second) only in their slot,
+  // so a half-filled answer and the keyboard focus stay where they are.
+  renderKeyed(pollList, polls, renderPollCard,
+    (poll) => JSON.stringify([{ ...poll, results: null }, pollFeedback.get(poll.id) || null]));
+  for (const poll of polls) {
+    const slot = pollList.querySelector(`li[data-id="${poll.id}"] [data-results]`);
+    const signature = JSON.stringify([poll.results, poll.my_ballot, poll.state, poll.results_visibility]);
+    if (!slot || slot.dataset.sig === signature) continue;
+    slot.dataset.sig = signature;
+    const view = pollResultsView(poll);
+    slot.replaceChildren(...(view ? [view] : []));
+  }
+  for (const pollId of [...pollDrafts.keys()]) if (!pollStore.get(pollId)) pollDrafts.delete(pollId);
+  updateBanner();
+});
+
+function onPollMessage(message) {
+  const before = message.type === MessageType.POLL ? pollStore.get(message.poll.id) : null;
+  if (!pollStore.apply(message)) return;
+  if (message.type === MessageType.POLL) {
+    const poll = message.poll;
+    if (poll.state === "open" && (!before || before.state !== "open")) {
+      pollFeedback.delete(poll.id);
+      const label = before ? "Umfrage wieder geöffnet:" : "Neue Umfrage:";
+      showBanner(poll, label);
+      announce(`${label} ${poll.title}`);
+    } else if (poll.state === "closed" && before && before.state === "open") {
+      announce(`Umfrage beendet: ${poll.title}`);
+    }
+  }
+  renderPolls();
+}
+
+// A short, dismissable hint at the bottom of the screen; it leaves by itself once the poll has been in view.
+function showBanner(poll, label) {
+  banner.pollId = poll.id;
+  $("[data-poll-banner] .poll-banner-label").textContent = label;
+  $("[data-poll-banner-title]").textContent = poll.title;
+  $("[data-poll-banner-go]").href = `#poll-${poll.id}`;
+  $("[data-poll-banner]").hidden = false;
+  document.body.classList.add("has-poll-banner");
+}
+
+function hideBanner() {
+  banner.pollId = null;
+  clearTimeout(banner.timer);
+  if (banner.observed) banner.observer.unobserve(banner.observed);
+  banner.observed = null;
+  $("[data-poll-banner]").hidden = true;
+  document.body.classList.remove("has-poll-banner");
+}
+
+function updateBanner() {
+  if (banner.pollId === null) return;
+  const poll = pollStore.get(banner.pollId);
+  if (!poll || poll.state !== "open") {
+    hideBanner();
+    return;
+  }
+  const li = pollList.querySelector(`li[data-id="${banner.pollId}"]`);
+  if (li && li !== banner.observed) {
+    if (banner.observed) banner.observer.unobserve(banner.observed);
+    banner.observed = li;
+    banner.observer.observe(li);
+  }
+}
+
+function goToPoll(pollId) {
+  const target = document.getElementById(`poll-${pollId}-title`) || $("#polls-heading");
+  target.scrollIntoView({ block: "start", behavior: reducedMotion.matches ? "auto" : "smooth" });
+  target.focus({ preventScroll: true });
+}
+
+function setUpPollBanner() {
+  banner.observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      clearTimeout(banner.timer);
+      if (entry.isIntersecting) banner.timer = setTimeout(hideBanner, 4000);
+    }
+  }, { threshold: 0.4 });
+  $("[data-poll-banner-close]").addEventListener("click", hideBanner);
+  $("[data-poll-banner-go]").addEventListener("click", (event) => {
+    event.preventDefault();
+    const pollId = banner.pollId;
+    hideBanner();
+    goToPoll(pollId);
+  });
+}
+
 localiseTimes();
 setUpStream();
 setUpAskForm();
 setUpSort();
+setUpPollBanner();
+const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
-connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
+const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
+setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });

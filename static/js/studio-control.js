@@ -1,0 +1,166 @@
+// The moderator's control of the studio views: one choice of what the presenter screen and the overlay show,
+// and the read-only studio links for machines without a login.
+import { api, formatTime } from "./api.js";
+import { MessageType } from "./protocol.js";
+import { el } from "./questions.js";
+
+const MODE_DONE = {
+  none: "Im Studio wird jetzt nichts gezeigt (nur der Titel).",
+  question: "Im Studio wird jetzt die Frage auf Sendung gezeigt.",
+  poll: "Im Studio wird jetzt das Umfrage-Ergebnis gezeigt.",
+  join: "Im Studio wird jetzt die Mitmach-Folie gezeigt.",
+};
+const VIEW_LABELS = { present: "Präsentations-Bildschirm", overlay: "Overlay" };
+
+export class StudioControl {
+  constructor(root, { base, explain }) {
+    this.root = root;
+    this.base = base;
+    this.explain = explain;
+    this.screen = { mode: "none", poll_id: null };
+    this.polls = [];
+    this.radios = [...root.querySelectorAll("[data-screen-mode]")];
+    this.pollSelect = root.querySelector("[data-screen-poll]");
+    this.feedback = root.querySelector("[data-screen-feedback]");
+    for (const radio of this.radios) radio.addEventListener("change", () => radio.checked && this.choose(radio.value));
+    this.pollSelect.addEventListener("change", () => {
+      if (this.pollSelect.value) this.choose("poll");
+    });
+    this.links = root.querySelector("[data-studio-links]");
+    this.links.addEventListener("toggle", () => this.links.open && this.loadLinks());
+    root.querySelector("[data-studio-link-form]").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.createLink(event.target);
+    });
+    root.querySelector("[data-studio-link-copy]").addEventListener("click", () => this.copyLink());
+  }
+
+  /** Follows the snapshot and the `screen` and `event` messages; true when something changed. */
+  apply(message) {
+    let screen = null;
+    if (message.type === MessageType.SCREEN) screen = message.screen;
+    else if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) screen = message.event?.screen;
+    if (!screen) return false;
+    this.screen = { mode: screen.mode, poll_id: screen.poll_id ?? null };
+    this.render();
+    return true;
+  }
+
+  /** The polls that can go on screen: launched ones (open or closed). */
+  setPolls(polls) {
+    const launched = polls.filter((poll) => poll.state !== "draft");
+    const signature = JSON.stringify(launched.map((poll) => [poll.id, poll.title, poll.state]));
+    if (signature === this.pollSignature) return;
+    this.pollSignature = signature;
+    this.polls = launched;
+    this.render();
+  }
+
+  render() {
+    const wanted = this.pollSelect.value;
+    const options = this.polls.map((poll) => el("option", { value: String(poll.id) },
+      `${poll.title}${poll.state === "open" ? " (läuft)" : " (beendet)"}`));
+    this.pollSelect.replaceChildren(...(options.length ? options
+      : [el("option", { value: "" }, "– keine gestartete Umfrage –")]));
+    const selected = this.screen.mode === "poll" ? String(this.screen.poll_id) : wanted;
+    if (this.polls.some((poll) => String(poll.id) === selected)) this.pollSelect.value = selected;
+    else if (this.polls.length) this.pollSelect.value = String(this.polls[this.polls.length - 1].id);
+    this.pollSelect.disabled = this.polls.length === 0;
+    for (const radio of this.radios) {
+      radio.checked = radio.value === this.screen.mode;
+      if (radio.value === "poll") radio.disabled = this.polls.length === 0;
+    }
+  }
+
+  async choose(mode) {
+    const body = { mode };
+    if (mode === "poll") body.poll_id = Number(this.pollSelect.value);
+    try {
+      const screen = await api("PUT", `${this.base}/screen`, body);
+      this.screen = screen;
+      this.feedback.textContent = MODE_DONE[screen.mode];
+      this.feedback.className = "form-feedback is-ok";
+    } catch (error) {
+      this.feedback.textContent = error.code === "poll_not_launched"
+        ? "Diese Umfrage ist noch nicht gestartet."
+        : `Das ging nicht: ${error.message || error.code}`;
+      this.feedback.className = "form-feedback is-error";
+      if (error.status === 401) this.explain(error);
+    }
+    this.render();
+  }
+
+  async loadLinks() {
+    try {
+      const { links } = await api("GET", `${this.base}/studio-links`);
+      this.renderLinks(links);
+    } catch (error) {
+      this.linkFeedback(`Die Studio-Links konnten nicht geladen werden: ${error.message || error.code}`, "error");
+    }
+  }
+
+  renderLinks(links) {
+    const list = this.root.querySelector("[data-studio-link-list]");
+    list.replaceChildren(...links.slice().reverse().map((link) => {
+      const name = `${VIEW_LABELS[link.view]}${link.label ? `: ${link.label}` : ""}`;
+      const made = `erstellt ${formatTime(link.created_at)} Uhr`;
+      return el("li", { dataset: { id: String(link.id) } },
+        el("span", { class: link.revoked_at ? "is-revoked" : "" }, `${name} (${made})`),
+        link.revoked_at
+          ? el("span", { class: "badge" }, "widerrufen")
+          : el("button", {
+            type: "button", class: "button button-danger", "data-action": "revoke",
+            "aria-label": `Link widerrufen: ${name}`, onclick: () => this.revoke(link),
+          }, "Widerrufen"));
+    }));
+  }
+
+  async createLink(form) {
+    const body = { view: form.elements.view.value, label: form.elements.label.value.trim() };
+    try {
+      const link = await api("POST", `${this.base}/studio-links`, body);
+      const box = this.root.querySelector("[data-studio-link-new]");
+      const url = this.root.querySelector("[data-studio-link-url]");
+      box.hidden = false;
+      url.value = link.url;
+      url.focus();
+      url.select();
+      form.elements.label.value = "";
+      this.linkFeedback(`Link für ${VIEW_LABELS[link.view]} erstellt.`, "ok");
+      await this.loadLinks();
+    } catch (error) {
+      this.linkFeedback(`Der Link konnte nicht erstellt werden: ${error.message || error.code}`, "error");
+    }
+  }
+
+  async copyLink() {
+    const url = this.root.querySelector("[data-studio-link-url]");
+    try {
+      await navigator.clipboard.writeText(url.value);
+      this.linkFeedback("Link kopiert.", "ok");
+    } catch {
+      url.select();
+      this.linkFeedback("Kopieren ging nicht automatisch: Der Link ist markiert, bitte mit Strg+C kopieren.", "error");
+    }
+  }
+
+  async revoke(link) {
+    try {
+      await api("DELETE", `${this.base}/studio-links/${link.id}`);
+      this.linkFeedback("Link widerrufen: Er öffnet die Ansicht nicht mehr.", "ok");
+      if (this.root.querySelector("[data-studio-link-url]").value.includes("token=")) {
+        this.root.querySelector("[data-studio-link-new]").hidden = true;
+        this.root.querySelector("[data-studio-link-url]").value = "";
+      }
+      await this.loadLinks();
+    } catch (error) {
+      this.linkFeedback(`Widerrufen ging nicht: ${error.message || error.code}`, "error");
+    }
+  }
+
+  linkFeedback(text, kind) {
+    const feedback = this.root.querySelector("[data-studio-link-feedback]");
+    feedback.textContent = text;
+    feedback.className = `form-feedback is-${kind}`;
+  }
+}
