@@ -180,6 +180,16 @@ async def moderator_for(conn: HTTPConnection, event_id: int) -> Moderator | None
     return moderator
 
 
+async def moderator_page_access(request: Request, event_id: int) -> Moderator | Response:
+    """For a moderator's HTML page: the moderator, or the redirect to the login form; others get 403."""
+    moderator = await authenticate(request)
+    if moderator is None:
+        return RedirectResponse(login_url(request.url.path), status_code=303)
+    if not await may_moderate(app_state(request).db, moderator, event_id):
+        raise ApiError(403, "forbidden", "Sie moderieren diese Veranstaltung nicht.")
+    return moderator
+
+
 def _safe_next(target: str | None) -> str:
     # Only paths on this site, so the login form cannot be used to send people elsewhere.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

@@ -20,7 +20,21 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smartrlp import accounts, events, live, moderation, openapi, polls, questions, reactions, studio
+from smartrlp import (
+    accounts,
+    admin,
+    events,
+    export,
+    legal,
+    live,
+    moderation,
+    openapi,
+    polls,
+    questions,
+    reactions,
+    retention,
+    studio,
+)
 from smartrlp.ballots import BallotWriter, ResultsPublisher
 from smartrlp.db import Database
 from smartrlp.errors import ApiError
@@ -85,7 +99,7 @@ async def healthz(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     rows = await app_state(request).db.fetchall(
-        "SELECT slug, title, starts_at FROM events ORDER BY starts_at DESC, id DESC"
+        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
     )
     return render(request, "home.html", events=[dict(r) for r in rows])
 
@@ -118,6 +132,8 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
+                # The first purge finishes before requests are served, so no expired personal data is shown.
+                await background.start(retention.run_daily, db, settings.retention_days)
                 try:
                     yield {"app": state}
                 finally:
@@ -132,7 +148,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
         *accounts.routes,
+        *admin.routes,
         *events.routes,
+        *export.routes,
+        *legal.routes,
         *questions.routes,
         *moderation.routes,
         *polls.routes,

@@ -9,10 +9,13 @@ import logging
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
-from smartrlp import accounts
+from smartrlp import accounts, export, retention
 from smartrlp.db import Database
 from smartrlp.demo import DEMO_SLUG, ensure_demo_event
+from smartrlp.errors import ApiError
 from smartrlp.settings import Settings, SettingsError
 
 
@@ -82,6 +85,13 @@ def cmd_moderator_add(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(_settings(args), work))
 
 
+def cmd_admin_add(args: argparse.Namespace) -> int:
+    """The first administrator (or another): a moderator with role admin, who may use /admin."""
+    args.role = "admin"
+    args.event = None
+    return cmd_moderator_add(args)
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     async def work(db: Database) -> int:
         token = await accounts.create_token(db, args.name, args.label)
@@ -90,6 +100,58 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(_with_db(_settings(args), work))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.what is not None and args.format != "csv":
+        print("smartrlp: --what applies to --format csv only; the JSON holds everything.", file=sys.stderr)
+        return 2
+    # Exporting only reads: a mistyped --db must not leave a new, empty database behind.
+    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+        print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
+        return 2
+
+    async def work(db: Database) -> int:
+        try:
+            data = await export.build_export(db, args.slug)
+        except ApiError as exc:
+            print(f"smartrlp: {exc.message}", file=sys.stderr)
+            return 2
+        body = export.render_export(data, args.format, args.what or "questions").body
+        if args.output is None:
+            sys.stdout.buffer.write(body)
+            sys.stdout.buffer.flush()
+            return 0
+        try:
+            await asyncio.to_thread(Path(args.output).write_bytes, body)
+        except OSError as exc:
+            print(f"smartrlp: Cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    if args.days is not None and args.days < 1:
+        raise SettingsError(f"--days must be positive, not {args.days}")
+    settings = Settings.from_env(db_path=args.db, retention_days=args.days)
+    # A mistyped --db must not leave a new, empty database behind.
+    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+        print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
+        return 2
+
+    async def work(db: Database) -> int:
+        days = settings.retention_days
+        slugs = await retention.purge(db, datetime.now(UTC), days)
+        for slug in slugs:
+            print(f"Namen und Gerätekennungen entfernt: {slug}")
+        count = f"{len(slugs)} Veranstaltung{'' if len(slugs) == 1 else 'en'}" if slugs else "Keine Veranstaltung"
+        print(f"{count} bereinigt (Aufbewahrungsfrist {days} Tag{'' if days == 1 else 'e'} nach dem Ende).")
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,11 +175,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.set_defaults(handler=cmd_moderator_add)
 
+    admin = commands.add_parser("admin", help="manage administrators").add_subparsers(dest="action", required=True)
+    admin_add = admin.add_parser(
+        "add", parents=[db_option], help="add an administrator (password from prompt or stdin)"
+    )
+    admin_add.add_argument("name")
+    admin_add.set_defaults(handler=cmd_admin_add)
+
     token = commands.add_parser("token", help="manage bearer tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", parents=[db_option], help="create a bearer token for a moderator")
     create.add_argument("name")
     create.add_argument("--label", default="")
     create.set_defaults(handler=cmd_token_create)
+
+    export_parser = commands.add_parser(
+        "export", parents=[db_option], help="export an event's questions and poll results (to stdout by default)"
+    )
+    export_parser.add_argument("slug")
+    export_parser.add_argument("--format", choices=export.FORMATS, required=True)
+    export_parser.add_argument(
+        "--what", choices=export.CSV_PARTS, help="with --format csv: questions (default) or polls"
+    )
+    export_parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    export_parser.set_defaults(handler=cmd_export)
+
+    purge = commands.add_parser(
+        "purge", parents=[db_option], help="remove names and device ids of events that ended long enough ago"
+    )
+    purge.add_argument("--days", type=int, help="retention in days (default: $SMARTRLP_RETENTION_DAYS or 30)")
+    purge.set_defaults(handler=cmd_purge)
     return parser
 
 

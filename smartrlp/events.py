@@ -21,7 +21,8 @@ JOIN_CODE_LENGTH = 6
 
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
-    "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id"
+    "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, "
+    "moderation_mode, names_allowed, archived_at"
 )
 
 
@@ -56,6 +57,9 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]
         "seq": row["last_seq"],
         "join_code": row["join_code"],
         "screen": {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"]},
+        "moderation_mode": row["moderation_mode"],
+        "names_allowed": bool(row["names_allowed"]),
+        "archived": row["archived_at"] is not None,
     }
 
 

@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp import changes, protocol
-from smartrlp.accounts import Moderator, authenticate, login_url, may_moderate, require_moderator
+from smartrlp.accounts import moderator_page_access, require_moderator
 from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.events import event_by_slug
@@ -186,11 +186,9 @@ async def undo_last(request: Request) -> Response:
 async def moderator_page(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
-    moderator: Moderator | None = await authenticate(request)
-    if moderator is None:
-        return RedirectResponse(login_url(request.url.path), status_code=303)
-    if not await may_moderate(state.db, moderator, event["id"]):
-        raise ApiError(403, "forbidden", "Sie moderieren diese Veranstaltung nicht.")
+    moderator = await moderator_page_access(request, event["id"])
+    if isinstance(moderator, Response):
+        return moderator
     config = page_config({"slug": event["slug"], "moderator": moderator.name})
     return render(request, "moderate.html", event=dict(event), moderator=moderator, config=config)
 

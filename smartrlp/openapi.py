@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from smartrlp import __version__
+from smartrlp.export import CSV_PARTS
 from smartrlp.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 from smartrlp.protocol import REACTION_KINDS
 from smartrlp.questions import MAX_NAME, MAX_TEXT, STATUSES
@@ -240,6 +241,7 @@ def build_schema() -> dict[str, Any]:
             },
             **_poll_paths(),
             **_studio_paths(),
+            **_export_paths(),
             "/api/events/{slug}/moderation/undo": {
                 "post": {
                     "summary": "Undo your last moderation action in this event",
@@ -447,6 +449,66 @@ def _studio_paths() -> dict[str, Any]:
                 "security": MODERATOR,
                 "parameters": [SLUG, link_id],
                 "responses": {"204": {"description": "Revoked"}, **_errors(401, 403, 404)},
+            }
+        },
+    }
+
+
+def _export_paths() -> dict[str, Any]:
+    question = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "text": {"type": "string"},
+            "name": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "votes": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "answered_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }
+    export = {
+        "type": "object",
+        "description": "Every question, every launched poll with its exact results; never a device id.",
+        "properties": {
+            "event": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "title": {"type": "string"},
+                    "starts_at": {"type": ["string", "null"]},
+                    "ends_at": {"type": ["string", "null"]},
+                },
+            },
+            "questions": {"type": "array", "items": question},
+            "polls": {"type": "array", "items": {"type": "object", "description": "As GET …/polls/{poll_id}"}},
+        },
+    }
+    what = {
+        "name": "what",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": list(CSV_PARTS), "default": "questions"},
+    }
+    csv_body = {"text/csv": {"schema": {"type": "string", "description": "UTF-8 with byte order mark, RFC 4180"}}}
+    return {
+        "/api/events/{slug}/export.json": {
+            "get": {
+                "summary": "Download the event's questions and poll results as JSON",
+                "security": MODERATOR,
+                "parameters": [SLUG],
+                "responses": {"200": _json(export, "The export (as an attachment)"), **_errors(401, 403, 404)},
+            }
+        },
+        "/api/events/{slug}/export.csv": {
+            "get": {
+                "summary": "Download the questions or the poll results as CSV",
+                "security": MODERATOR,
+                "parameters": [SLUG, what],
+                "responses": {
+                    "200": {"description": "The CSV file (as an attachment)", "content": csv_body},
+                    **_errors(401, 403, 404, 422),
+                },
             }
         },
     }

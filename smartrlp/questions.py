@@ -143,18 +143,27 @@ async def ask_question(request: Request) -> Response:
     device = require_device(request)
     async with state.db.transaction() as tx:
         current = await tx.fetchone(
-            "SELECT questions_open, on_air_question_id FROM events WHERE id = :id", {"id": event["id"]}
+            "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at "
+            "FROM events WHERE id = :id",
+            {"id": event["id"]},
         )
         if current is None:
             raise ApiError(404, "event_not_found", "The event no longer exists.")
-        if not current["questions_open"]:
+        if not current["questions_open"] or current["archived_at"] is not None:
             raise conflict("questions_closed", "This event is not taking questions at the moment.")
+        if not current["names_allowed"]:
+            # A page loaded before the organisers turned names off may still send one: it is not kept.
+            name = None
+        # Post-moderation shows a question at once, unless the word filter holds it for a moderator.
+        status = "pending"
+        if current["moderation_mode"] == "post" and not state.word_filter.matches(text):
+            status = "approved"
         now = utcnow()
         row = await tx.fetchone(
             "INSERT INTO questions (event_id, text, name, device_id, status, created_at, updated_at) "
-            "VALUES (:event_id, :text, :name, :device, 'pending', :now, :now) "
+            "VALUES (:event_id, :text, :name, :device, :status, :now, :now) "
             f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
-            {"event_id": event["id"], "text": text, "name": name, "device": device, "now": now},
+            {"event_id": event["id"], "text": text, "name": name, "device": device, "status": status, "now": now},
         )
         assert row is not None
         question = question_json(row, current["on_air_question_id"])
@@ -164,7 +173,7 @@ async def ask_question(request: Request) -> Response:
             event["id"],
             protocol.QUESTION,
             {"question": question},
-            audience=protocol.AUDIENCE_STAFF,
+            audience=audience_of(None, status),
             device_id=device,
         )
     return json_response({**question, "mine": True}, status=201)

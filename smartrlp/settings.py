@@ -27,6 +27,10 @@ class Settings:
     ws_queue_size: int = field(default=512, metadata={"env": "SMARTRLP_WS_QUEUE_SIZE"})
     log_level: str = field(default="info", metadata={"env": "SMARTRLP_LOG_LEVEL"})
     public_url: str = field(default="", metadata={"env": "SMARTRLP_PUBLIC_URL"})
+    operator: str = field(default="", metadata={"env": "SMARTRLP_OPERATOR"})
+    privacy_file: str = field(default="", metadata={"env": "SMARTRLP_PRIVACY_FILE"})
+    accessibility_file: str = field(default="", metadata={"env": "SMARTRLP_ACCESSIBILITY_FILE"})
+    retention_days: int = field(default=30, metadata={"env": "SMARTRLP_RETENTION_DAYS"})
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 

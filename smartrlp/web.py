@@ -6,9 +6,12 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from itsdangerous import BadSignature, Signer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
@@ -119,13 +122,32 @@ def page_config(data: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+EVENT_TIMEZONE = ZoneInfo("Europe/Berlin")
+
+
+def event_time_range(starts_at: str | None, ends_at: str | None = None) -> str:
+    """ "Donnerstag, 3. Dezember 2026 um 17:30 – 19:00 Uhr", in the events' own time zone (Europe/Berlin)."""
+    if not starts_at:
+        return ""
+    start = datetime.fromisoformat(starts_at.replace("Z", "+00:00"))
+    text = format_datetime(start, "EEEE, d. MMMM y 'um' HH:mm", tzinfo=EVENT_TIMEZONE, locale="de")
+    if ends_at:
+        end = datetime.fromisoformat(ends_at.replace("Z", "+00:00"))
+        same_day = start.astimezone(EVENT_TIMEZONE).date() == end.astimezone(EVENT_TIMEZONE).date()
+        pattern = "HH:mm" if same_day else "EEEE, d. MMMM y 'um' HH:mm"
+        text += " – " + format_datetime(end, pattern, tzinfo=EVENT_TIMEZONE, locale="de")
+    return text + " Uhr"
+
+
 def make_templates(directory: str) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["event_time_range"] = event_time_range
+    return environment
 
 
 def render(request: Request, name: str, /, status: int = 200, **context: Any) -> HTMLResponse:

@@ -47,9 +47,14 @@ export function announce(text) {
   }, 50);
 }
 
-const timeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", { hour: "2-digit", minute: "2-digit" });
+// Events happen in Germany and are announced in German time: a viewer abroad sees the time on the poster.
+const EVENT_TIME_ZONE = "Europe/Berlin";
+const timeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", {
+  hour: "2-digit", minute: "2-digit", timeZone: EVENT_TIME_ZONE,
+});
 const dateTimeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", {
   weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
+  timeZone: EVENT_TIME_ZONE,
 });
 
 export function formatTime(iso) {

@@ -93,6 +93,7 @@ async function vote(questionId) {
 
 function setUpAskForm() {
   const form = $("[data-ask-form]");
+  if (!form) return; // the event takes no questions now
   const textarea = form.querySelector("textarea");
   const counter = $("[data-counter]");
   const feedback = $("[data-ask-feedback]");
@@ -113,13 +114,15 @@ function setUpAskForm() {
     }
     submit.disabled = true;
     try {
-      const name = form.elements.name.value.trim();
+      const name = form.elements.name ? form.elements.name.value.trim() : "";
       const question = await api("POST", `/api/events/${encodeURIComponent(config.slug)}/questions`,
         { text, name: name || null });
       store.upsert(question, { mine: true });
       textarea.value = "";
       updateCounter();
-      feedback.textContent = "Danke! Ihre Frage ist angekommen. Sie erscheint für alle, sobald die Moderation sie freigibt.";
+      feedback.textContent = question.status === "approved"
+        ? "Danke! Ihre Frage ist angekommen und für alle sichtbar."
+        : "Danke! Ihre Frage ist angekommen. Sie erscheint für alle, sobald die Moderation sie freigibt.";
       feedback.classList.add("is-ok");
       render();
     } catch (error) {

@@ -1,0 +1,435 @@
+"""Event administration at /admin: create, edit, duplicate, archive and delete events (role `admin`).
+
+Plain HTML forms that work without JavaScript; every form carries a CSRF token bound to the login session.
+Dates are entered and shown in Europe/Berlin, the events' own time zone, and stored in UTC.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from smartrlp import changes, protocol, streams
+from smartrlp.accounts import SESSION_COOKIE, Moderator, authenticate, login_url
+from smartrlp.db import Transaction, utcnow
+from smartrlp.errors import ApiError
+from smartrlp.events import EVENT_COLUMNS, agenda_of, assign_join_code, event_by_slug, event_json
+from smartrlp.web import app_state, render
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_TITLE = 200
+MAX_DESCRIPTION = 4000
+MAX_HASHTAG = 60
+MAX_SLUG = 60
+MODERATION_MODES = ("approve", "post")
+# Paths under /admin that an event's slug must not shadow, and words that would confuse people in a URL.
+RESERVED_SLUGS = {"new", "neu", "admin", "api", "static"}
+
+
+# --- who may -------------------------------------------------------------------------------------------------
+
+
+async def _admin_or_redirect(request: Request) -> Moderator | Response:
+    try:
+        moderator = await authenticate(request)
+    except ApiError:
+        moderator = None
+    if moderator is None:
+        return RedirectResponse(login_url(request.url.path), status_code=303)
+    if moderator.role != "admin":
+        raise ApiError(403, "forbidden", "Die Verwaltung ist Administratorinnen und Administratoren vorbehalten.")
+    return moderator
+
+
+def csrf_token(request: Request) -> str:
+    # Bound to the session cookie: a page on another site can neither read it nor guess it.
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return app_state(request).session_signer.get_signature(f"csrf:{cookie}").decode()
+
+
+async def _checked_form(request: Request) -> FormData:
+    form = await request.form()
+    sent = str(form.get("csrf", ""))
+    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+        raise ApiError(
+            403, "csrf", "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte laden Sie die Seite neu."
+        )
+    return form
+
+
+# --- the event form ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventForm:
+    """What the admin typed, as typed (to show it again), and what it means once checked."""
+
+    raw: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def slugify(title: str) -> str:
+    text = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:MAX_SLUG].strip("-") or "veranstaltung"
+
+
+def berlin_input(iso: str | None) -> str:
+    """A stored UTC time as the value of a `datetime-local` field in Berlin time."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")
+
+
+def _utc_from_berlin(raw: str) -> str:
+    local = datetime.fromisoformat(raw)
+    if local.tzinfo is not None:
+        raise ValueError("no offset expected")
+    return local.replace(tzinfo=BERLIN).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "hashtag",
+    "starts_at",
+    "ends_at",
+    "youtube_url",
+    "facebook_url",
+    "moderation_mode",
+)
+CHECKBOXES = ("names_allowed", "questions_open")
+STREAM_FIELDS = (
+    (
+        "youtube_url",
+        streams.youtube,
+        "Das ist keine YouTube-Videoadresse. Erkannt werden zum Beispiel youtube.com/watch?v=…, youtu.be/…, "
+        "youtube.com/live/… und youtube.com/embed/….",
+    ),
+    (
+        "facebook_url",
+        streams.facebook,
+        "Das ist keine Facebook-Videoadresse. Erkannt werden facebook.com/…/videos/…, facebook.com/watch/?v=… "
+        "und fb.watch/….",
+    ),
+)
+
+
+def read_event_form(form: FormData) -> EventForm:
+    raw = {name: str(form.get(name, "")).strip() for name in FIELDS}
+    raw.update({name: "on" if form.get(name) else "" for name in CHECKBOXES})
+    result = EventForm(raw=raw)
+    errors, values = result.errors, result.values
+
+    values["title"] = raw["title"]
+    if not raw["title"]:
+        errors["title"] = "Bitte geben Sie einen Titel ein."
+    elif len(raw["title"]) > MAX_TITLE:
+        errors["title"] = f"Der Titel darf höchstens {MAX_TITLE} Zeichen lang sein."
+
+    slug = raw["slug"] or slugify(raw["title"])
+    values["slug"] = slug
+    if not SLUG_PATTERN.match(slug) or len(slug) > MAX_SLUG:
+        errors["slug"] = (
+            f"Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten (höchstens {MAX_SLUG})."
+        )
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = "Diese Kurzadresse ist reserviert. Bitte wählen Sie eine andere."
+
+    values["description"] = raw["description"]
+    if len(raw["description"]) > MAX_DESCRIPTION:
+        errors["description"] = f"Die Beschreibung darf höchstens {MAX_DESCRIPTION} Zeichen lang sein."
+    values["hashtag"] = raw["hashtag"]
+    if len(raw["hashtag"]) > MAX_HASHTAG:
+        errors["hashtag"] = f"Der Hashtag darf höchstens {MAX_HASHTAG} Zeichen lang sein."
+
+    for name, label in (("starts_at", "Beginn"), ("ends_at", "Ende")):
+        values[name] = None
+        if raw[name]:
+            try:
+                values[name] = _utc_from_berlin(raw[name])
+            except ValueError:
+                errors[name] = f"{label}: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30."
+    if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
+        errors["ends_at"] = "Das Ende muss nach dem Beginn liegen."
+
+    for name, parse, message in STREAM_FIELDS:
+        values[name] = None
+        if raw[name]:
+            stream = parse(raw[name])
+            if stream is None:
+                errors[name] = message
+            else:
+                values[name] = stream.url
+
+    values["moderation_mode"] = raw["moderation_mode"] or "approve"
+    if values["moderation_mode"] not in MODERATION_MODES:
+        errors["moderation_mode"] = "Bitte wählen Sie, wie Fragen moderiert werden."
+    values["names_allowed"] = int(bool(raw["names_allowed"]))
+    values["questions_open"] = int(bool(raw["questions_open"]))
+    return result
+
+
+def form_from_event(row: sqlite3.Row) -> EventForm:
+    return EventForm(
+        raw={
+            "title": row["title"],
+            "slug": row["slug"],
+            "description": row["description"],
+            "hashtag": row["hashtag"],
+            "starts_at": berlin_input(row["starts_at"]),
+            "ends_at": berlin_input(row["ends_at"]),
+            "youtube_url": row["youtube_url"] or "",
+            "facebook_url": row["facebook_url"] or "",
+            "moderation_mode": row["moderation_mode"],
+            "names_allowed": "on" if row["names_allowed"] else "",
+            "questions_open": "on" if row["questions_open"] else "",
+        }
+    )
+
+
+NEW_EVENT_DEFAULTS = {"moderation_mode": "approve", "names_allowed": "on", "questions_open": "on"}
+
+
+async def _slug_taken(tx: Transaction, slug: str, except_id: int | None = None) -> bool:
+    row = await tx.fetchone(
+        "SELECT id FROM events WHERE slug = :slug AND id IS NOT :except_id", {"slug": slug, "except_id": except_id}
+    )
+    return row is not None
+
+
+async def _broadcast_event(tx: Transaction, request: Request, event_id: int) -> None:
+    """Tell the pages that are open on this event what changed (title, streams, moderation mode...)."""
+    row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
+    assert row is not None
+    agenda = [
+        dict(r)
+        for r in await tx.fetchall(
+            "SELECT id, title, speakers, kind, starts_at, duration_minutes FROM agenda_items "
+            "WHERE event_id = :id ORDER BY position",
+            {"id": event_id},
+        )
+    ]
+    await changes.record(tx, app_state(request).hub, event_id, protocol.EVENT, {"event": event_json(row, agenda)})
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+
+
+def _page(request: Request, template: str, moderator: Moderator, status: int = 200, **context: Any) -> Response:
+    return render(request, template, status=status, moderator=moderator, csrf=csrf_token(request), **context)
+
+
+async def admin_home(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    rows = await app_state(request).db.fetchall(
+        "SELECT e.slug, e.title, e.starts_at, e.ends_at, e.archived_at, e.join_code, "
+        "(SELECT COUNT(*) FROM questions q WHERE q.event_id = e.id) AS question_count "
+        "FROM events e ORDER BY e.archived_at IS NOT NULL, e.starts_at DESC, e.id DESC"
+    )
+    events = [dict(r) for r in rows]
+    notice = request.query_params.get("done")
+    return _page(
+        request,
+        "admin/home.html",
+        moderator,
+        active=[e for e in events if not e["archived_at"]],
+        archived=[e for e in events if e["archived_at"]],
+        notice=NOTICES.get(notice or ""),
+    )
+
+
+NOTICES = {
+    "created": "Die Veranstaltung wurde angelegt.",
+    "saved": "Die Änderungen wurden gespeichert.",
+    "archived": "Die Veranstaltung wurde archiviert.",
+    "restored": "Die Veranstaltung ist wieder aktiv.",
+    "deleted": "Die Veranstaltung und alles darin wurden gelöscht.",
+    "duplicated": "Die Kopie wurde angelegt. Bitte prüfen Sie Titel, Kurzadresse und Termin.",
+}
+
+
+async def new_event_page(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    return _page(request, "admin/event_form.html", moderator, form=EventForm(raw=dict(NEW_EVENT_DEFAULTS)), event=None)
+
+
+async def create_event_submit(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    form = read_event_form(await _checked_form(request))
+    state = app_state(request)
+    if not form.errors:
+        async with state.db.transaction() as tx:
+            if await _slug_taken(tx, form.values["slug"]):
+                form.errors["slug"] = "Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere."
+            else:
+                row = await tx.fetchone(
+                    "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, "
+                    "facebook_url, moderation_mode, names_allowed, questions_open, created_at) VALUES (:slug, :title, "
+                    ":description, :hashtag, :starts_at, :ends_at, :youtube_url, :facebook_url, :moderation_mode, "
+                    ":names_allowed, :questions_open, :now) RETURNING id",
+                    {**form.values, "now": utcnow()},
+                )
+                assert row is not None
+                await assign_join_code(tx, int(row["id"]))
+    if form.errors:
+        return _page(request, "admin/event_form.html", moderator, status=422, form=form, event=None)
+    return RedirectResponse(f"/admin?done=created#event-{quote(form.values['slug'])}", status_code=303)
+
+
+async def edit_event_page(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    row = await event_by_slug(app_state(request).db, request.path_params["slug"])
+    return _page(request, "admin/event_form.html", moderator, form=form_from_event(row), event=dict(row))
+
+
+async def edit_event_submit(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    state = app_state(request)
+    row = await event_by_slug(state.db, request.path_params["slug"])
+    form = read_event_form(await _checked_form(request))
+    if not form.errors:
+        async with state.db.transaction() as tx:
+            if await _slug_taken(tx, form.values["slug"], except_id=row["id"]):
+                form.errors["slug"] = "Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere."
+            else:
+                await tx.execute(
+                    "UPDATE events SET slug = :slug, title = :title, description = :description, hashtag = :hashtag, "
+                    "starts_at = :starts_at, ends_at = :ends_at, youtube_url = :youtube_url, "
+                    "facebook_url = :facebook_url, moderation_mode = :moderation_mode, "
+                    "names_allowed = :names_allowed, questions_open = :questions_open WHERE id = :id",
+                    {**form.values, "id": row["id"]},
+                )
+                await _broadcast_event(tx, request, row["id"])
+    if form.errors:
+        return _page(request, "admin/event_form.html", moderator, status=422, form=form, event=dict(row))
+    return RedirectResponse("/admin?done=saved", status_code=303)
+
+
+async def duplicate_event(request: Request) -> Response:
+    """A new event with the same settings and agenda, and none of the questions, polls or votes."""
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    await _checked_form(request)
+    state = app_state(request)
+    source = await event_by_slug(state.db, request.path_params["slug"])
+    agenda = await agenda_of(state.db, source["id"])
+    async with state.db.transaction() as tx:
+        base = f"{source['slug'][: MAX_SLUG - 8]}-kopie"
+        slug, number = base, 1
+        while await _slug_taken(tx, slug):
+            number += 1
+            slug = f"{base}-{number}"
+        row = await tx.fetchone(
+            "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
+            "moderation_mode, names_allowed, questions_open, created_at) SELECT :slug, 'Kopie von ' || title, "
+            "description, hashtag, starts_at, ends_at, youtube_url, facebook_url, moderation_mode, names_allowed, "
+            "questions_open, :now FROM events WHERE id = :id RETURNING id",
+            {"slug": slug, "now": utcnow(), "id": source["id"]},
+        )
+        assert row is not None
+        new_id = int(row["id"])
+        await tx.executemany(
+            "INSERT INTO agenda_items (event_id, position, title, speakers, kind, starts_at, duration_minutes) "
+            "VALUES (:event_id, :position, :title, :speakers, :kind, :starts_at, :duration_minutes)",
+            [
+                {"event_id": new_id, "position": i, **{k: v for k, v in item.items() if k != "id"}}
+                for i, item in enumerate(agenda)
+            ],
+        )
+        await assign_join_code(tx, new_id)
+    return RedirectResponse(f"/admin/events/{quote(slug)}?done=duplicated", status_code=303)
+
+
+async def archive_event(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    form = await _checked_form(request)
+    state = app_state(request)
+    row = await event_by_slug(state.db, request.path_params["slug"])
+    archive = form.get("archive") != "0"
+    async with state.db.transaction() as tx:
+        # An archived event takes no questions: the page stays readable for the documentation.
+        await tx.execute(
+            "UPDATE events SET archived_at = :archived_at WHERE id = :id",
+            {"archived_at": utcnow() if archive else None, "id": row["id"]},
+        )
+        await _broadcast_event(tx, request, row["id"])
+    return RedirectResponse(f"/admin?done={'archived' if archive else 'restored'}", status_code=303)
+
+
+async def delete_event_page(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    state = app_state(request)
+    row = await event_by_slug(state.db, request.path_params["slug"])
+    counts = await state.db.fetchone(
+        "SELECT (SELECT COUNT(*) FROM questions WHERE event_id = :id) AS questions, "
+        "(SELECT COUNT(*) FROM polls WHERE event_id = :id) AS polls",
+        {"id": row["id"]},
+    )
+    return _page(request, "admin/delete.html", moderator, event=dict(row), counts=dict(counts or {}), error=None)
+
+
+async def delete_event_submit(request: Request) -> Response:
+    moderator = await _admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    form = await _checked_form(request)
+    state = app_state(request)
+    row = await event_by_slug(state.db, request.path_params["slug"])
+    if str(form.get("confirm_slug", "")).strip() != row["slug"]:
+        counts = await state.db.fetchone(
+            "SELECT (SELECT COUNT(*) FROM questions WHERE event_id = :id) AS questions, "
+            "(SELECT COUNT(*) FROM polls WHERE event_id = :id) AS polls",
+            {"id": row["id"]},
+        )
+        error = "Zur Bestätigung bitte genau die Kurzadresse der Veranstaltung eintippen."
+        return _page(
+            request, "admin/delete.html", moderator, status=422, event=dict(row), counts=dict(counts or {}), error=error
+        )
+    async with state.db.transaction() as tx:
+        # Everything in the event goes with it (ON DELETE CASCADE): questions, votes, polls, ballots, the log.
+        await tx.execute("DELETE FROM events WHERE id = :id", {"id": row["id"]})
+    return RedirectResponse("/admin?done=deleted", status_code=303)
+
+
+routes = [
+    Route("/admin", admin_home, methods=["GET"]),
+    Route("/admin/events/new", new_event_page, methods=["GET"]),
+    Route("/admin/events/new", create_event_submit, methods=["POST"]),
+    Route("/admin/events/{slug}", edit_event_page, methods=["GET"]),
+    Route("/admin/events/{slug}", edit_event_submit, methods=["POST"]),
+    Route("/admin/events/{slug}/duplicate", duplicate_event, methods=["POST"]),
+    Route("/admin/events/{slug}/archive", archive_event, methods=["POST"]),
+    Route("/admin/events/{slug}/delete", delete_event_page, methods=["GET"]),
+    Route("/admin/events/{slug}/delete", delete_event_submit, methods=["POST"]),
+]
