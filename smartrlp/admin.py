@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol, streams
+from smartrlp import streams
 from smartrlp.accounts import SESSION_COOKIE, Moderator, authenticate, login_url
 from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError
-from smartrlp.events import EVENT_COLUMNS, agenda_of, assign_join_code, event_by_slug, event_json
+from smartrlp.events import agenda_of, assign_join_code, event_by_slug, record_event_change
 from smartrlp.web import app_state, render
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -213,21 +213,6 @@ async def _slug_taken(tx: Transaction, slug: str, except_id: int | None = None) 
     return row is not None
 
 
-async def _broadcast_event(tx: Transaction, request: Request, event_id: int) -> None:
-    """Tell the pages that are open on this event what changed (title, streams, moderation mode...)."""
-    row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
-    assert row is not None
-    agenda = [
-        dict(r)
-        for r in await tx.fetchall(
-            "SELECT id, title, speakers, kind, starts_at, duration_minutes FROM agenda_items "
-            "WHERE event_id = :id ORDER BY position",
-            {"id": event_id},
-        )
-    ]
-    await changes.record(tx, app_state(request).hub, event_id, protocol.EVENT, {"event": event_json(row, agenda)})
-
-
 # --- pages ---------------------------------------------------------------------------------------------------
 
 
@@ -325,7 +310,7 @@ async def edit_event_submit(request: Request) -> Response:
                     "names_allowed = :names_allowed, questions_open = :questions_open WHERE id = :id",
                     {**form.values, "id": row["id"]},
                 )
-                await _broadcast_event(tx, request, row["id"])
+                await record_event_change(tx, app_state(request).hub, row["id"])
     if form.errors:
         return _page(request, "admin/event_form.html", moderator, status=422, form=form, event=dict(row))
     return RedirectResponse("/admin?done=saved", status_code=303)
@@ -381,7 +366,7 @@ async def archive_event(request: Request) -> Response:
             "UPDATE events SET archived_at = :archived_at WHERE id = :id",
             {"archived_at": utcnow() if archive else None, "id": row["id"]},
         )
-        await _broadcast_event(tx, request, row["id"])
+        await record_event_change(tx, app_state(request).hub, row["id"])
     return RedirectResponse(f"/admin?done={'archived' if archive else 'restored'}", status_code=303)
 
 

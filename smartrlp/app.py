@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from smartrlp import (
     accounts,
     admin,
+    agenda,
     events,
     export,
     legal,
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
         *accounts.routes,
         *admin.routes,
+        *agenda.routes,
         *events.routes,
         *export.routes,
         *legal.routes,

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import streams
+from smartrlp import changes, protocol, streams
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError
+from smartrlp.hub import Hub
 from smartrlp.web import app_state, json_response, page_config, render
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read aloud on TV or typed on a phone cannot be mistaken.
@@ -22,7 +23,7 @@ JOIN_CODE_LENGTH = 6
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
     "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, "
-    "moderation_mode, names_allowed, archived_at"
+    "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at"
 )
 
 
@@ -33,7 +34,7 @@ async def event_by_slug(db: Database, slug: str) -> sqlite3.Row:
     return row
 
 
-async def agenda_of(db: Database, event_id: int) -> list[dict[str, Any]]:
+async def agenda_of(db: Database | Transaction, event_id: int) -> list[dict[str, Any]]:
     rows = await db.fetchall(
         "SELECT id, title, speakers, kind, starts_at, duration_minutes FROM agenda_items "
         "WHERE event_id = :event_id ORDER BY position",
@@ -60,7 +61,19 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]
         "moderation_mode": row["moderation_mode"],
         "names_allowed": bool(row["names_allowed"]),
         "archived": row["archived_at"] is not None,
+        "current_agenda": (
+            {"item_id": row["current_agenda_item_id"], "started_at": row["current_agenda_started_at"]}
+            if row["current_agenda_item_id"] is not None
+            else None
+        ),
     }
+
+
+async def record_event_change(tx: Transaction, hub: Hub, event_id: int) -> None:
+    """Log and (after the commit) broadcast the event's fields as they now are, for the pages open on it."""
+    row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
+    assert row is not None
+    await changes.record(tx, hub, event_id, protocol.EVENT, {"event": event_json(row, await agenda_of(tx, event_id))})
 
 
 def new_join_code() -> str:

@@ -241,6 +241,27 @@ def build_schema() -> dict[str, Any]:
             },
             **_poll_paths(),
             **_studio_paths(),
+            "/api/events/{slug}/agenda/current": {
+                "put": {
+                    "summary": "Mark the agenda item that is on now (or none)",
+                    "security": MODERATOR,
+                    "parameters": [SLUG],
+                    "requestBody": _body({"item_id": {"type": ["integer", "null"]}}, ["item_id"]),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "item_id": {"type": ["integer", "null"]},
+                                    "started_at": {"type": ["string", "null"]},
+                                },
+                            },
+                            "The mark as now stored",
+                        ),
+                        **_errors(401, 403, 404, 413, 415, 422),
+                    },
+                }
+            },
             **_export_paths(),
             "/api/events/{slug}/moderation/undo": {
                 "post": {

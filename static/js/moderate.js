@@ -1,4 +1,5 @@
 // The moderator page: the live queue, one-click actions, inline editing and undo.
+import { AgendaControl } from "./agenda-control.js";
 import { announce, api, formatTime, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
 import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "./polls.js";
@@ -172,6 +173,7 @@ function onMessage(message) {
     pollNotice.delete(message.poll.id); // someone else changed it: the last outcome no longer describes it
   }
   studio.apply(message);
+  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) agenda.update(message.event);
   if (pollStore.apply(message)) renderPolls();
   const before = message.question ? store.questions.get(message.question.id) : null;
   if (!store.apply(message)) return;
@@ -436,6 +438,8 @@ document.addEventListener("keydown", (event) => {
   }
 });
 setUpPollForm();
+const agenda = new AgendaControl(document.querySelector("[data-mod-agenda]"), { base, explain });
+setInterval(() => agenda.update(agenda.event), 30000); // the time left moves on by itself
 const studio = new StudioControl(document.querySelector("[data-studio-control]"), { base, explain });
 const reactionMeter = new ReactionMeter(document.querySelector("[data-reaction-meter]"));
 const connection = document.querySelector("[data-connection]");

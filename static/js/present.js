@@ -1,5 +1,6 @@
 // The presenter screen: what the moderator puts on screen (question, poll, join slide or idle), the next
 // questions, a clock and the time left in the agenda item. Host shortcuts only with a moderator login.
+import { currentAgendaItem, timeLeftText } from "./agenda.js";
 import { api, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
 import { PollStore, renderResults } from "./polls.js";
@@ -167,23 +168,9 @@ const clockFormat = new Intl.DateTimeFormat("de-DE", { hour: "2-digit", minute: 
 
 function drawAgenda() {
   const box = $("[data-agenda-left]");
-  const now = Date.now();
-  const agenda = (questions.event && questions.event.agenda) || [];
-  const current = agenda.find((item) => {
-    if (!item.starts_at || !item.duration_minutes) return false;
-    const start = Date.parse(item.starts_at);
-    return start <= now && now < start + item.duration_minutes * 60000;
-  });
-  if (!current) {
-    box.hidden = true;
-    box.textContent = "";
-    return;
-  }
-  const end = Date.parse(current.starts_at) + current.duration_minutes * 60000;
-  const minutes = Math.max(1, Math.ceil((end - now) / 60000));
-  const text = `Noch ${minutes} Min: ${current.title}`;
-  if (box.textContent !== text) box.replaceChildren(el("span", { class: "strip-agenda-text" }, text));
-  box.hidden = false;
+  const text = timeLeftText(currentAgendaItem(questions.event));
+  box.hidden = !text;
+  if (box.textContent !== text) box.replaceChildren(...(text ? [el("span", { class: "strip-agenda-text" }, text)] : []));
 }
 
 function tick() {

@@ -33,6 +33,9 @@ export class QuestionStore {
         if (question) question.votes = message.votes;
         return true;
       }
+      case MessageType.EVENT:
+        this.event = message.event;
+        return true;
       case MessageType.ON_AIR:
         this.onAirId = message.question_id;
         if (message.question) this.upsert(message.question);

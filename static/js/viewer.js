@@ -1,4 +1,5 @@
 // The viewer page: stream consent, asking, upvoting, and the live question list.
+import { currentAgendaItem, markAgendaList } from "./agenda.js";
 import { announce, api, localiseTimes, pageConfig } from "./api.js";
 import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
@@ -165,7 +166,17 @@ function onMessage(message) {
   } else if (message.type === MessageType.ON_AIR && message.question) {
     announce("Jetzt auf Sendung: " + message.question.text);
   }
+  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) drawAgenda();
   render();
+}
+
+function drawAgenda() {
+  markAgendaList($("[data-agenda-list]"), store.event);
+  const summary = $("[data-agenda-now]");
+  if (!summary) return;
+  const current = currentAgendaItem(store.event);
+  const text = current ? ` – jetzt: ${current.item.title}` : "";
+  if (summary.textContent !== text) summary.textContent = text;
 }
 
 // ---------------------------------------------------------------- polls
@@ -386,3 +397,5 @@ const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
 const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
+// Without a mark from the moderator the current item follows the planned times, which move on by themselves.
+setInterval(drawAgenda, 30000);

@@ -1,0 +1,50 @@
+// Which agenda item is on now: the one the moderator marked (timed from when it was marked, since a live
+// programme drifts from its plan), else the one whose planned time covers now.
+import { el } from "./questions.js";
+
+const MINUTE = 60000;
+
+/** {item, endsAt (ms or null)} for the item on now, or null. */
+export function currentAgendaItem(event, now = Date.now()) {
+  const agenda = (event && event.agenda) || [];
+  const mark = event && event.current_agenda;
+  if (mark) {
+    const item = agenda.find((candidate) => candidate.id === mark.item_id);
+    if (item) {
+      const started = Date.parse(mark.started_at);
+      return { item, endsAt: item.duration_minutes ? started + item.duration_minutes * MINUTE : null };
+    }
+  }
+  for (const item of agenda) {
+    if (!item.starts_at || !item.duration_minutes) continue;
+    const start = Date.parse(item.starts_at);
+    const end = start + item.duration_minutes * MINUTE;
+    if (start <= now && now < end) return { item, endsAt: end };
+  }
+  return null;
+}
+
+/** "Noch 12 Min: Titel", or "3 Min überzogen: Titel" once the planned duration is over. */
+export function timeLeftText(current, now = Date.now()) {
+  if (!current) return "";
+  if (current.endsAt === null) return `Jetzt: ${current.item.title}`;
+  const left = current.endsAt - now;
+  if (left >= 0) return `Noch ${Math.max(1, Math.ceil(left / MINUTE))} Min: ${current.item.title}`;
+  return `${Math.ceil(-left / MINUTE)} Min überzogen: ${current.item.title}`;
+}
+
+/** Marks the current item in a server-rendered agenda list (`li[data-agenda-item]`). */
+export function markAgendaList(list, event) {
+  if (!list) return;
+  const current = currentAgendaItem(event);
+  const currentId = current ? String(current.item.id) : null;
+  for (const li of list.querySelectorAll("li[data-agenda-item]")) {
+    const isCurrent = li.dataset.agendaItem === currentId;
+    li.classList.toggle("is-current", isCurrent);
+    if (isCurrent) li.setAttribute("aria-current", "true");
+    else li.removeAttribute("aria-current");
+    const badge = li.querySelector(".agenda-now");
+    if (isCurrent && !badge) li.append(el("span", { class: "badge agenda-now" }, "Jetzt"));
+    if (!isCurrent && badge) badge.remove();
+  }
+}

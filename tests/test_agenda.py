@@ -1,0 +1,113 @@
+"""The agenda during the event: the moderator marks the item on now, every page follows it live, and the
+presenter screen counts down the time left in it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from browsing import Pages, expect_live, log_in_and_moderate
+from conftest import SLUG, Server, Viewer, bearer
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def moderator(viewer: Callable[..., Viewer], shared_moderator_token: str) -> Viewer:
+    return viewer(headers=bearer(shared_moderator_token))
+
+
+def mark(moderator: Viewer, item_id: int | None) -> dict[str, Any]:
+    response = moderator.http.put(f"/api/events/{SLUG}/agenda/current", json={"item_id": item_id})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def agenda(who: Viewer) -> list[dict[str, Any]]:
+    return who.http.get(f"/api/events/{SLUG}").json()["agenda"]
+
+
+def test_marking_the_current_item_reaches_viewers_and_keeps_its_start(
+    viewer: Callable[..., Viewer], moderator: Viewer
+) -> None:
+    audience = viewer()
+    live = audience.ws()
+    assert live.recv()["type"] == "snapshot"
+    discussion = next(item for item in agenda(audience) if item["title"].startswith("Ihre Fragen an das Podium"))
+
+    marked = mark(moderator, discussion["id"])
+    assert marked["item_id"] == discussion["id"]
+    event = live.recv_until(lambda m: m["type"] == "event")[-1]["event"]
+    assert event["current_agenda"] == {"item_id": discussion["id"], "started_at": marked["started_at"]}
+    # Pressing "Jetzt" again does not restart the item's clock, and tells nobody anything new.
+    assert mark(moderator, discussion["id"])["started_at"] == marked["started_at"]
+
+    assert mark(moderator, None) == {"item_id": None, "started_at": None}
+    event = live.recv_until(lambda m: m["type"] == "event")[-1]["event"]
+    assert event["current_agenda"] is None
+    assert [m["type"] for m in live.received].count("event") == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"item_id": 999_999}, 404, "agenda_item_not_found"),
+        ({"item_id": "eins"}, 422, "invalid"),
+        ({"item_id": True}, 422, "invalid"),
+        ({}, 422, "invalid"),
+        ({"item_id": None, "extra": 1}, 422, "invalid"),
+    ],
+)
+def test_bad_marks_are_refused(moderator: Viewer, body: dict[str, Any], status: int, code: str) -> None:
+    response = moderator.http.put(f"/api/events/{SLUG}/agenda/current", json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+def test_only_moderators_mark_the_agenda(viewer: Callable[..., Viewer]) -> None:
+    audience = viewer()
+    item = agenda(audience)[0]
+    response = audience.http.put(f"/api/events/{SLUG}/agenda/current", json={"item_id": item["id"]})
+    assert response.status_code == 401
+
+
+@pytest.mark.browser
+def test_the_moderator_marks_an_item_and_viewer_and_presenter_follow(
+    pages: Pages,
+    shared_server: Server,
+    shared_moderator_credentials: tuple[str, str],
+    moderator: Viewer,
+) -> None:
+    mark(moderator, None)
+    viewer_page = pages.open(f"{shared_server.url}/e/{SLUG}")
+    expect_live(viewer_page)
+    viewer_page.get_by_text("Ablauf", exact=True).click()
+    moderator_page = log_in_and_moderate(pages, shared_server, SLUG, shared_moderator_credentials)
+    presenter = pages.open()  # the host's screen, logged in as the same moderator
+    presenter.context.add_cookies(moderator_page.context.cookies())
+    presenter.goto(f"{shared_server.url}/e/{SLUG}/present")
+
+    panel = moderator_page.get_by_role("region", name="Ablauf")
+    expect(panel).to_contain_text("Kein Programmpunkt als laufend markiert.")
+    panel.get_by_role("button", name="Start: Begrüßung").click()  # the one button that moves on
+    expect(panel).to_contain_text(re.compile(r"Noch \d+ Min: Begrüßung"))
+    panel.get_by_role("button", name="Weiter: Film: Smart City Kaiserslautern").click()
+    expect(panel).to_contain_text(re.compile(r"Noch \d+ Min: Film: Smart City Kaiserslautern"))
+    panel.get_by_text("Ganzer Ablauf").click()
+    button = panel.get_by_role("button", name="Jetzt: Ihre Fragen an das Podium", exact=False)
+    expect(button).to_have_attribute("aria-pressed", "false")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(panel.get_by_role("status")).to_have_text(re.compile(r"^Jetzt läuft: Ihre Fragen an das Podium"))
+    expect(panel).to_contain_text(re.compile(r"Noch \d+ Min: Ihre Fragen an das Podium"))
+
+    current = viewer_page.locator("li[aria-current='true']")
+    expect(current).to_contain_text("Ihre Fragen an das Podium")
+    expect(current).to_contain_text("Jetzt")
+    expect(viewer_page.get_by_text(re.compile(r"Ablauf – jetzt: Ihre Fragen an das Podium"))).to_be_visible()
+    expect(presenter.get_by_text(re.compile(r"Noch \d+ Min: Ihre Fragen an das Podium"))).to_be_visible()
+
+    button.click()  # pressed again: nothing is on any more
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(viewer_page.locator("li[aria-current='true']")).to_have_count(0)
