@@ -42,7 +42,7 @@ RESERVED_SLUGS = {"new", "neu", "admin", "api", "static"}
 # --- who may -------------------------------------------------------------------------------------------------
 
 
-async def _admin_or_redirect(request: Request) -> Moderator | Response:
+async def admin_or_redirect(request: Request) -> Moderator | Response:
     try:
         moderator = await authenticate(request)
     except ApiError:
@@ -60,7 +60,7 @@ def csrf_token(request: Request) -> str:
     return app_state(request).session_signer.get_signature(f"csrf:{cookie}").decode()
 
 
-async def _checked_form(request: Request) -> FormData:
+async def checked_form(request: Request) -> FormData:
     form = await request.form()
     sent = str(form.get("csrf", ""))
     if not sent or not hmac.compare_digest(sent, csrf_token(request)):
@@ -95,7 +95,7 @@ def berlin_input(iso: str | None) -> str:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")
 
 
-def _utc_from_berlin(raw: str) -> str:
+def utc_from_berlin(raw: str) -> str:
     local = datetime.fromisoformat(raw)
     if local.tzinfo is not None:
         raise ValueError("no offset expected")
@@ -162,7 +162,7 @@ def read_event_form(form: FormData) -> EventForm:
         values[name] = None
         if raw[name]:
             try:
-                values[name] = _utc_from_berlin(raw[name])
+                values[name] = utc_from_berlin(raw[name])
             except ValueError:
                 errors[name] = f"{label}: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30."
     if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
@@ -216,12 +216,12 @@ async def _slug_taken(tx: Transaction, slug: str, except_id: int | None = None) 
 # --- pages ---------------------------------------------------------------------------------------------------
 
 
-def _page(request: Request, template: str, moderator: Moderator, status: int = 200, **context: Any) -> Response:
+def admin_page(request: Request, template: str, moderator: Moderator, status: int = 200, **context: Any) -> Response:
     return render(request, template, status=status, moderator=moderator, csrf=csrf_token(request), **context)
 
 
 async def admin_home(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
     rows = await app_state(request).db.fetchall(
@@ -231,7 +231,7 @@ async def admin_home(request: Request) -> Response:
     )
     events = [dict(r) for r in rows]
     notice = request.query_params.get("done")
-    return _page(
+    return admin_page(
         request,
         "admin/home.html",
         moderator,
@@ -252,17 +252,19 @@ NOTICES = {
 
 
 async def new_event_page(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    return _page(request, "admin/event_form.html", moderator, form=EventForm(raw=dict(NEW_EVENT_DEFAULTS)), event=None)
+    return admin_page(
+        request, "admin/event_form.html", moderator, form=EventForm(raw=dict(NEW_EVENT_DEFAULTS)), event=None
+    )
 
 
 async def create_event_submit(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    form = read_event_form(await _checked_form(request))
+    form = read_event_form(await checked_form(request))
     state = app_state(request)
     if not form.errors:
         async with state.db.transaction() as tx:
@@ -279,25 +281,181 @@ async def create_event_submit(request: Request) -> Response:
                 assert row is not None
                 await assign_join_code(tx, int(row["id"]))
     if form.errors:
-        return _page(request, "admin/event_form.html", moderator, status=422, form=form, event=None)
+        return admin_page(request, "admin/event_form.html", moderator, status=422, form=form, event=None)
     return RedirectResponse(f"/admin?done=created#event-{quote(form.values['slug'])}", status_code=303)
 
 
 async def edit_event_page(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
     row = await event_by_slug(app_state(request).db, request.path_params["slug"])
-    return _page(request, "admin/event_form.html", moderator, form=form_from_event(row), event=dict(row))
+    return await event_form_page(request, moderator, row, form_from_event(row))
+
+
+async def event_form_page(
+    request: Request,
+    moderator: Moderator,
+    row: sqlite3.Row,
+    form: EventForm,
+    *,
+    status: int = 200,
+    agenda_forms: dict[str, AgendaItemForm] | None = None,
+) -> Response:
+    """The edit page: the event's form and, below it, its agenda, each item a form of its own."""
+    items = await agenda_of(app_state(request).db, row["id"])
+    forms = {str(item["id"]): agenda_item_form(item) for item in items}
+    forms["new"] = AgendaItemForm(raw={"kind": "talk"})
+    forms.update(agenda_forms or {})
+    return admin_page(
+        request,
+        "admin/event_form.html",
+        moderator,
+        status=status,
+        form=form,
+        event=dict(row),
+        agenda=[(item, forms[str(item["id"])]) for item in items],
+        new_item=forms["new"],
+        agenda_kinds=AGENDA_KINDS,
+    )
+
+
+# --- the agenda ----------------------------------------------------------------------------------------------
+
+AGENDA_KINDS = {"talk": "Vortrag", "video": "Film", "discussion": "Gespräch", "questions": "Fragerunde"}
+MAX_SPEAKERS = 300
+MAX_DURATION = 600
+
+
+@dataclass
+class AgendaItemForm:
+    raw: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def agenda_item_form(item: dict[str, Any]) -> AgendaItemForm:
+    return AgendaItemForm(
+        raw={
+            "title": item["title"],
+            "speakers": item["speakers"],
+            "kind": item["kind"],
+            "starts_at": berlin_input(item["starts_at"]),
+            "duration_minutes": str(item["duration_minutes"] or ""),
+        }
+    )
+
+
+def read_agenda_form(form: FormData) -> AgendaItemForm:
+    raw = {
+        name: str(form.get(name, "")).strip() for name in ("title", "speakers", "kind", "starts_at", "duration_minutes")
+    }
+    result = AgendaItemForm(raw=raw)
+    errors, values = result.errors, result.values
+    values["title"] = raw["title"]
+    if not raw["title"] or len(raw["title"]) > MAX_TITLE:
+        errors["title"] = f"Bitte geben Sie einen Titel mit höchstens {MAX_TITLE} Zeichen ein."
+    values["speakers"] = raw["speakers"]
+    if len(raw["speakers"]) > MAX_SPEAKERS:
+        errors["speakers"] = f"Die Mitwirkenden dürfen höchstens {MAX_SPEAKERS} Zeichen lang sein."
+    values["kind"] = raw["kind"]
+    if raw["kind"] not in AGENDA_KINDS:
+        errors["kind"] = "Bitte wählen Sie die Art des Programmpunkts."
+    values["starts_at"] = None
+    if raw["starts_at"]:
+        try:
+            values["starts_at"] = utc_from_berlin(raw["starts_at"])
+        except ValueError:
+            errors["starts_at"] = "Beginn: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30."
+    values["duration_minutes"] = None
+    if raw["duration_minutes"]:
+        if raw["duration_minutes"].isdigit() and 1 <= int(raw["duration_minutes"]) <= MAX_DURATION:
+            values["duration_minutes"] = int(raw["duration_minutes"])
+        else:
+            errors["duration_minutes"] = f"Die Dauer ist eine Zahl von Minuten zwischen 1 und {MAX_DURATION}."
+    return result
+
+
+async def _renumber_agenda(tx: Transaction, event_id: int) -> None:
+    # The agenda is read in time order; items without a time keep their place after the timed ones.
+    rows = await tx.fetchall(
+        "SELECT id FROM agenda_items WHERE event_id = :event_id ORDER BY starts_at IS NULL, starts_at, position, id",
+        {"event_id": event_id},
+    )
+    await tx.executemany(
+        "UPDATE agenda_items SET position = :position WHERE id = :id",
+        [{"position": i, "id": r["id"]} for i, r in enumerate(rows)],
+    )
+
+
+async def _agenda_change(request: Request, item_key: str) -> Response:
+    """Add (`item_key` "new"), save or delete an agenda item, then back to the edit page at the agenda."""
+    moderator = await admin_or_redirect(request)
+    if isinstance(moderator, Response):
+        return moderator
+    form_data = await checked_form(request)
+    state = app_state(request)
+    row = await event_by_slug(state.db, request.path_params["slug"])
+    deleting = request.url.path.endswith("/delete")
+    item = None if deleting else read_agenda_form(form_data)
+    if item is not None and item.errors:
+        return await event_form_page(
+            request, moderator, row, form_from_event(row), status=422, agenda_forms={item_key: item}
+        )
+    async with state.db.transaction() as tx:
+        params = {"event_id": row["id"], "id": None if item_key == "new" else int(item_key)}
+        if item_key != "new":
+            found = await tx.fetchone("SELECT id FROM agenda_items WHERE id = :id AND event_id = :event_id", params)
+            if found is None:
+                raise ApiError(404, "agenda_item_not_found", "Diesen Programmpunkt gibt es nicht (mehr).")
+        if deleting:
+            await tx.execute("DELETE FROM agenda_items WHERE id = :id", params)
+        elif item_key == "new":
+            assert item is not None
+            await tx.execute(
+                "INSERT INTO agenda_items (event_id, position, title, speakers, kind, starts_at, duration_minutes) "
+                "VALUES (:event_id, 1000000, :title, :speakers, :kind, :starts_at, :duration_minutes)",
+                {**params, **item.values},
+            )
+        else:
+            assert item is not None
+            await tx.execute(
+                "UPDATE agenda_items SET title = :title, speakers = :speakers, kind = :kind, starts_at = :starts_at, "
+                "duration_minutes = :duration_minutes WHERE id = :id",
+                {**params, **item.values},
+            )
+        await _renumber_agenda(tx, row["id"])
+        await record_event_change(tx, state.hub, row["id"])
+    done = "agenda-deleted" if deleting else "agenda-saved"
+    return RedirectResponse(f"/admin/events/{quote(row['slug'])}?done={done}#ablauf", status_code=303)
+
+
+async def add_agenda_item(request: Request) -> Response:
+    return await _agenda_change(request, "new")
+
+
+async def save_agenda_item(request: Request) -> Response:
+    return await _agenda_change(request, str(_item_id(request)))
+
+
+async def delete_agenda_item(request: Request) -> Response:
+    return await _agenda_change(request, str(_item_id(request)))
+
+
+def _item_id(request: Request) -> int:
+    raw = request.path_params["item_id"]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise ApiError(404, "agenda_item_not_found", "Diesen Programmpunkt gibt es nicht.")
+    return int(raw)
 
 
 async def edit_event_submit(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
-    form = read_event_form(await _checked_form(request))
+    form = read_event_form(await checked_form(request))
     if not form.errors:
         async with state.db.transaction() as tx:
             if await _slug_taken(tx, form.values["slug"], except_id=row["id"]):
@@ -312,16 +470,16 @@ async def edit_event_submit(request: Request) -> Response:
                 )
                 await record_event_change(tx, app_state(request).hub, row["id"])
     if form.errors:
-        return _page(request, "admin/event_form.html", moderator, status=422, form=form, event=dict(row))
+        return await event_form_page(request, moderator, row, form, status=422)
     return RedirectResponse("/admin?done=saved", status_code=303)
 
 
 async def duplicate_event(request: Request) -> Response:
     """A new event with the same settings and agenda, and none of the questions, polls or votes."""
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    await _checked_form(request)
+    await checked_form(request)
     state = app_state(request)
     source = await event_by_slug(state.db, request.path_params["slug"])
     agenda = await agenda_of(state.db, source["id"])
@@ -353,10 +511,10 @@ async def duplicate_event(request: Request) -> Response:
 
 
 async def archive_event(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    form = await _checked_form(request)
+    form = await checked_form(request)
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
     archive = form.get("archive") != "0"
@@ -371,7 +529,7 @@ async def archive_event(request: Request) -> Response:
 
 
 async def delete_event_page(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
     state = app_state(request)
@@ -381,14 +539,14 @@ async def delete_event_page(request: Request) -> Response:
         "(SELECT COUNT(*) FROM polls WHERE event_id = :id) AS polls",
         {"id": row["id"]},
     )
-    return _page(request, "admin/delete.html", moderator, event=dict(row), counts=dict(counts or {}), error=None)
+    return admin_page(request, "admin/delete.html", moderator, event=dict(row), counts=dict(counts or {}), error=None)
 
 
 async def delete_event_submit(request: Request) -> Response:
-    moderator = await _admin_or_redirect(request)
+    moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    form = await _checked_form(request)
+    form = await checked_form(request)
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
     if str(form.get("confirm_slug", "")).strip() != row["slug"]:
@@ -398,7 +556,7 @@ async def delete_event_submit(request: Request) -> Response:
             {"id": row["id"]},
         )
         error = "Zur Bestätigung bitte genau die Kurzadresse der Veranstaltung eintippen."
-        return _page(
+        return admin_page(
             request, "admin/delete.html", moderator, status=422, event=dict(row), counts=dict(counts or {}), error=error
         )
     async with state.db.transaction() as tx:
@@ -417,4 +575,7 @@ routes = [
     Route("/admin/events/{slug}/archive", archive_event, methods=["POST"]),
     Route("/admin/events/{slug}/delete", delete_event_page, methods=["GET"]),
     Route("/admin/events/{slug}/delete", delete_event_submit, methods=["POST"]),
+    Route("/admin/events/{slug}/agenda", add_agenda_item, methods=["POST"]),
+    Route("/admin/events/{slug}/agenda/{item_id}", save_agenda_item, methods=["POST"]),
+    Route("/admin/events/{slug}/agenda/{item_id}/delete", delete_agenda_item, methods=["POST"]),
 ]

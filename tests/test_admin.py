@@ -290,3 +290,81 @@ def test_slugify_keeps_german_words_readable() -> None:
 
     assert slugify("Bürgerdialog: Straßenbau & Grünflächen") == "buergerdialog-strassenbau-gruenflaechen"
     assert slugify("!!!") == "veranstaltung"
+
+
+# ---------------------------------------------------------------- the agenda
+
+
+def agenda_form(**fields: str) -> dict[str, str]:
+    return {
+        "title": "Begrüßung",
+        "speakers": "Klaus Weichel",
+        "kind": "talk",
+        "starts_at": "",
+        "duration_minutes": "10",
+    } | fields
+
+
+def test_the_agenda_is_edited_in_time_order_and_reaches_open_pages(
+    admin: httpx.Client, viewer: Callable[..., Viewer]
+) -> None:
+    assert create(admin, title="Mit Ablauf", slug="mit-ablauf").status_code == 303
+    live = viewer().ws(slug="mit-ablauf")
+    assert live.recv()["type"] == "snapshot"
+    path = "/admin/events/mit-ablauf"
+
+    later = agenda_form(title="Podiumsgespräch", kind="discussion", starts_at="2018-10-26T14:30", duration_minutes="45")
+    assert admin.post(f"{path}/agenda", data={**later, "csrf": csrf_of(admin, path)}).status_code == 303
+    first = agenda_form(starts_at="2018-10-26T14:00")
+    response = admin.post(f"{path}/agenda", data={**first, "csrf": csrf_of(admin, path)})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{path}?done=agenda-saved#ablauf"
+    items = event_json(admin, "mit-ablauf")["agenda"]
+    assert [i["title"] for i in items] == ["Begrüßung", "Podiumsgespräch"]  # by time, not by when they were added
+    assert items[0]["starts_at"] == "2018-10-26T12:00:00Z"
+    assert items[1] == items[1] | {"kind": "discussion", "duration_minutes": 45}
+    pushed = live.recv_until(lambda m: m["type"] == "event" and len(m["event"]["agenda"]) == 2)[-1]
+    assert [i["title"] for i in pushed["event"]["agenda"]] == ["Begrüßung", "Podiumsgespräch"]
+
+    renamed = agenda_form(title="Begrüßung durch den Oberbürgermeister", starts_at="2018-10-26T14:00")
+    admin.post(f"{path}/agenda/{items[0]['id']}", data={**renamed, "csrf": csrf_of(admin, path)})
+    assert event_json(admin, "mit-ablauf")["agenda"][0]["title"] == "Begrüßung durch den Oberbürgermeister"
+    page = admin.get(path).text
+    assert 'value="Begrüßung durch den Oberbürgermeister"' in page
+    assert 'value="2018-10-26T14:00"' in page
+
+    admin.post(f"{path}/agenda/{items[1]['id']}/delete", data={"csrf": csrf_of(admin, path)})
+    assert [i["title"] for i in event_json(admin, "mit-ablauf")["agenda"]] == ["Begrüßung durch den Oberbürgermeister"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": ""}, "Bitte geben Sie einen Titel"),
+        ({"duration_minutes": "90 Minuten"}, "Die Dauer ist eine Zahl von Minuten"),
+        ({"duration_minutes": "0"}, "Die Dauer ist eine Zahl von Minuten"),
+        ({"kind": "konzert"}, "Bitte wählen Sie die Art"),
+        ({"starts_at": "morgen"}, "Beginn: bitte Datum und Uhrzeit angeben"),
+    ],
+)
+def test_a_wrong_agenda_item_is_explained_and_not_saved(
+    admin: httpx.Client, fields: dict[str, str], message: str
+) -> None:
+    path = f"/admin/events/{SLUG}"
+    before = event_json(admin, SLUG)["agenda"]
+    response = admin.post(f"{path}/agenda", data={**agenda_form(**fields), "csrf": csrf_of(admin, path)})
+    assert response.status_code == 422
+    assert message in response.text
+    assert event_json(admin, SLUG)["agenda"] == before
+
+
+def test_an_agenda_item_of_another_event_is_not_found(admin: httpx.Client) -> None:
+    assert create(admin, title="Fremder Ablauf", slug="fremder-ablauf").status_code == 303
+    other = event_json(admin, SLUG)["agenda"][0]["id"]
+    path = "/admin/events/fremder-ablauf"
+    response = admin.post(f"{path}/agenda/{other}", data={**agenda_form(), "csrf": csrf_of(admin, path)})
+    assert response.status_code == 404
+    response = admin.post(f"{path}/agenda/{other}/delete", data={"csrf": csrf_of(admin, path)})
+    assert response.status_code == 404
+    assert admin.post(f"{path}/agenda/abc", data={"csrf": csrf_of(admin, path)}).status_code == 404
+    assert event_json(admin, SLUG)["agenda"][0]["id"] == other
