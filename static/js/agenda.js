@@ -1,5 +1,6 @@
 // Which agenda item is on now: the one the moderator marked (timed from when it was marked, since a live
 // programme drifts from its plan), else the one whose planned time covers now.
+import { formatTime } from "./api.js";
 import { el } from "./questions.js";
 
 const MINUTE = 60000;
@@ -47,4 +48,17 @@ export function markAgendaList(list, event) {
     if (isCurrent && !badge) li.append(el("span", { class: "badge agenda-now" }, "Jetzt"));
     if (!isCurrent && badge) badge.remove();
   }
+}
+
+/** Redraws the agenda list when the organisers changed the agenda during the event. */
+export function renderAgendaList(list, agenda) {
+  const signature = JSON.stringify(agenda);
+  if (!list || list.dataset.signature === signature) return;
+  const first = list.dataset.signature === undefined;
+  list.dataset.signature = signature;
+  if (first) return; // the server rendered this very agenda
+  list.replaceChildren(...agenda.map((item) => el("li", { dataset: { agendaItem: String(item.id) } },
+    item.starts_at ? el("time", { datetime: item.starts_at }, formatTime(item.starts_at)) : null,
+    el("span", { class: "agenda-title" }, item.title),
+    item.speakers ? el("span", { class: "agenda-speakers" }, item.speakers) : null)));
 }

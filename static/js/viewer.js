@@ -1,5 +1,5 @@
 // The viewer page: stream consent, asking, upvoting, and the live question list.
-import { currentAgendaItem, markAgendaList } from "./agenda.js";
+import { currentAgendaItem, markAgendaList, renderAgendaList } from "./agenda.js";
 import { announce, api, localiseTimes, pageConfig } from "./api.js";
 import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
@@ -171,6 +171,9 @@ function onMessage(message) {
 }
 
 function drawAgenda() {
+  const agenda = (store.event && store.event.agenda) || [];
+  $("[data-agenda]").hidden = agenda.length === 0;
+  renderAgendaList($("[data-agenda-list]"), agenda);
   markAgendaList($("[data-agenda-list]"), store.event);
   const summary = $("[data-agenda-now]");
   if (!summary) return;
