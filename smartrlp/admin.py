@@ -10,6 +10,7 @@ import hmac
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -300,13 +301,18 @@ async def event_form_page(
     form: EventForm,
     *,
     status: int = 200,
-    agenda_forms: dict[str, AgendaItemForm] | None = None,
+    failed: tuple[PartKind, str, PartForm] | None = None,
 ) -> Response:
-    """The edit page: the event's form and, below it, its agenda, each item a form of its own."""
-    items = await agenda_of(app_state(request).db, row["id"])
-    forms = {str(item["id"]): agenda_item_form(item) for item in items}
-    forms["new"] = AgendaItemForm(raw={"kind": "talk"})
-    forms.update(agenda_forms or {})
+    """The edit page: the event's form and, below it, its agenda and its panel, each entry a form of its own."""
+    db = app_state(request).db
+    sections = {}
+    for kind in PART_KINDS:
+        entries = [dict(r) for r in await db.fetchall(kind.select_sql, {"event_id": row["id"]})]
+        forms = {str(entry["id"]): kind.form_of(entry) for entry in entries}
+        forms["new"] = PartForm(raw=dict(kind.new_defaults))
+        if failed is not None and failed[0] is kind:
+            forms[failed[1]] = failed[2]
+        sections[kind.name] = {"entries": [(e, forms[str(e["id"])]) for e in entries], "new": forms["new"]}
     return admin_page(
         request,
         "admin/event_form.html",
@@ -314,43 +320,31 @@ async def event_form_page(
         status=status,
         form=form,
         event=dict(row),
-        agenda=[(item, forms[str(item["id"])]) for item in items],
-        new_item=forms["new"],
+        sections=sections,
         agenda_kinds=AGENDA_KINDS,
     )
 
 
-# --- the agenda ----------------------------------------------------------------------------------------------
+# --- the event's parts: agenda items and panelists, edited one entry at a time ------------------------------
 
 AGENDA_KINDS = {"talk": "Vortrag", "video": "Film", "discussion": "Gespräch", "questions": "Fragerunde"}
 MAX_SPEAKERS = 300
 MAX_DURATION = 600
+MAX_PANELIST_NAME = 100
+MAX_PANELIST_ROLE = 200
 
 
 @dataclass
-class AgendaItemForm:
+class PartForm:
     raw: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def agenda_item_form(item: dict[str, Any]) -> AgendaItemForm:
-    return AgendaItemForm(
-        raw={
-            "title": item["title"],
-            "speakers": item["speakers"],
-            "kind": item["kind"],
-            "starts_at": berlin_input(item["starts_at"]),
-            "duration_minutes": str(item["duration_minutes"] or ""),
-        }
-    )
-
-
-def read_agenda_form(form: FormData) -> AgendaItemForm:
-    raw = {
-        name: str(form.get(name, "")).strip() for name in ("title", "speakers", "kind", "starts_at", "duration_minutes")
-    }
-    result = AgendaItemForm(raw=raw)
+def _read_agenda_item(form: FormData) -> PartForm:
+    names = ("title", "speakers", "kind", "starts_at", "duration_minutes")
+    raw = {name: str(form.get(name, "")).strip() for name in names}
+    result = PartForm(raw=raw)
     errors, values = result.errors, result.values
     values["title"] = raw["title"]
     if not raw["title"] or len(raw["title"]) > MAX_TITLE:
@@ -376,77 +370,132 @@ def read_agenda_form(form: FormData) -> AgendaItemForm:
     return result
 
 
-async def _renumber_agenda(tx: Transaction, event_id: int) -> None:
-    # The agenda is read in time order; items without a time keep their place after the timed ones.
-    rows = await tx.fetchall(
-        "SELECT id FROM agenda_items WHERE event_id = :event_id ORDER BY starts_at IS NULL, starts_at, position, id",
-        {"event_id": event_id},
-    )
-    await tx.executemany(
-        "UPDATE agenda_items SET position = :position WHERE id = :id",
-        [{"position": i, "id": r["id"]} for i, r in enumerate(rows)],
+def _agenda_item_form(entry: dict[str, Any]) -> PartForm:
+    return PartForm(
+        raw={
+            "title": entry["title"],
+            "speakers": entry["speakers"],
+            "kind": entry["kind"],
+            "starts_at": berlin_input(entry["starts_at"]),
+            "duration_minutes": str(entry["duration_minutes"] or ""),
+        }
     )
 
 
-async def _agenda_change(request: Request, item_key: str) -> Response:
-    """Add (`item_key` "new"), save or delete an agenda item, then back to the edit page at the agenda."""
+def _read_panelist(form: FormData) -> PartForm:
+    raw = {name: str(form.get(name, "")).strip() for name in ("name", "role")}
+    result = PartForm(raw=raw, values=dict(raw))
+    if not raw["name"] or len(raw["name"]) > MAX_PANELIST_NAME:
+        result.errors["name"] = f"Bitte geben Sie einen Namen mit höchstens {MAX_PANELIST_NAME} Zeichen ein."
+    if len(raw["role"]) > MAX_PANELIST_ROLE:
+        result.errors["role"] = f"Die Funktion darf höchstens {MAX_PANELIST_ROLE} Zeichen lang sein."
+    return result
+
+
+@dataclass(frozen=True)
+class PartKind:
+    name: str  # in the paths: /admin/events/{slug}/{name}/...
+    table: str
+    columns: tuple[str, ...]
+    order: str  # how entries are numbered after every change
+    read: Callable[[FormData], PartForm]
+    form_of: Callable[[dict[str, Any]], PartForm]
+    new_defaults: dict[str, str]
+    anchor: str
+    missing: str
+
+    @property
+    def select_sql(self) -> str:
+        columns = ", ".join(self.columns)
+        return f"SELECT id, {columns} FROM {self.table} WHERE event_id = :event_id ORDER BY position, id"
+
+
+AGENDA = PartKind(
+    name="agenda",
+    table="agenda_items",
+    columns=("title", "speakers", "kind", "starts_at", "duration_minutes"),
+    # In time order; entries without a time keep their place after the timed ones.
+    order="starts_at IS NULL, starts_at, position, id",
+    read=_read_agenda_item,
+    form_of=_agenda_item_form,
+    new_defaults={"kind": "talk"},
+    anchor="ablauf",
+    missing="Diesen Programmpunkt gibt es nicht (mehr).",
+)
+PANELISTS = PartKind(
+    name="panelists",
+    table="panelists",
+    columns=("name", "role"),
+    order="position, id",
+    read=_read_panelist,
+    form_of=lambda entry: PartForm(raw={"name": entry["name"], "role": entry["role"]}),
+    new_defaults={},
+    anchor="podium",
+    missing="Diese Person gibt es auf dem Podium nicht (mehr).",
+)
+PART_KINDS = (AGENDA, PANELISTS)
+
+
+async def _change_part(request: Request, kind: PartKind, *, deleting: bool = False) -> Response:
+    """Add, save or delete one agenda item or panelist, then back to the event's page at that section."""
     moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
+    key = request.path_params.get("part_id", "new")
+    if key != "new" and not (key.isascii() and key.isdigit() and len(key) <= 18):
+        raise ApiError(404, "not_found", kind.missing)
     form_data = await checked_form(request)
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
-    deleting = request.url.path.endswith("/delete")
-    item = None if deleting else read_agenda_form(form_data)
-    if item is not None and item.errors:
-        return await event_form_page(
-            request, moderator, row, form_from_event(row), status=422, agenda_forms={item_key: item}
-        )
+    entry = None if deleting else kind.read(form_data)
+    if entry is not None and entry.errors:
+        failed = (kind, key, entry)
+        return await event_form_page(request, moderator, row, form_from_event(row), status=422, failed=failed)
+    params: dict[str, Any] = {"event_id": row["id"], "id": None if key == "new" else int(key)}
     async with state.db.transaction() as tx:
-        params = {"event_id": row["id"], "id": None if item_key == "new" else int(item_key)}
-        if item_key != "new":
-            found = await tx.fetchone("SELECT id FROM agenda_items WHERE id = :id AND event_id = :event_id", params)
+        if key != "new":
+            found = await tx.fetchone(f"SELECT id FROM {kind.table} WHERE id = :id AND event_id = :event_id", params)
             if found is None:
-                raise ApiError(404, "agenda_item_not_found", "Diesen Programmpunkt gibt es nicht (mehr).")
+                raise ApiError(404, "not_found", kind.missing)
         if deleting:
-            await tx.execute("DELETE FROM agenda_items WHERE id = :id", params)
-        elif item_key == "new":
-            assert item is not None
+            await tx.execute(f"DELETE FROM {kind.table} WHERE id = :id", params)
+        elif key == "new":
+            assert entry is not None
+            names = ", ".join(kind.columns)
+            placeholders = ", ".join(f":{c}" for c in kind.columns)
             await tx.execute(
-                "INSERT INTO agenda_items (event_id, position, title, speakers, kind, starts_at, duration_minutes) "
-                "VALUES (:event_id, 1000000, :title, :speakers, :kind, :starts_at, :duration_minutes)",
-                {**params, **item.values},
+                f"INSERT INTO {kind.table} (event_id, position, {names}) VALUES (:event_id, 1000000, {placeholders})",
+                {**params, **entry.values},
             )
         else:
-            assert item is not None
-            await tx.execute(
-                "UPDATE agenda_items SET title = :title, speakers = :speakers, kind = :kind, starts_at = :starts_at, "
-                "duration_minutes = :duration_minutes WHERE id = :id",
-                {**params, **item.values},
-            )
-        await _renumber_agenda(tx, row["id"])
+            assert entry is not None
+            assignments = ", ".join(f"{c} = :{c}" for c in kind.columns)
+            await tx.execute(f"UPDATE {kind.table} SET {assignments} WHERE id = :id", {**params, **entry.values})
+        ordered = await tx.fetchall(
+            f"SELECT id FROM {kind.table} WHERE event_id = :event_id ORDER BY {kind.order}", params
+        )
+        await tx.executemany(
+            f"UPDATE {kind.table} SET position = :position WHERE id = :id",
+            [{"position": i, "id": r["id"]} for i, r in enumerate(ordered)],
+        )
         await record_event_change(tx, state.hub, row["id"])
-    done = "agenda-deleted" if deleting else "agenda-saved"
-    return RedirectResponse(f"/admin/events/{quote(row['slug'])}?done={done}#ablauf", status_code=303)
+    done = f"{kind.name}-{'deleted' if deleting else 'saved'}"
+    return RedirectResponse(f"/admin/events/{quote(row['slug'])}?done={done}#{kind.anchor}", status_code=303)
 
 
-async def add_agenda_item(request: Request) -> Response:
-    return await _agenda_change(request, "new")
+def _part_routes(kind: PartKind) -> list[Route]:
+    async def add(request: Request) -> Response:
+        return await _change_part(request, kind)
 
+    async def delete(request: Request) -> Response:
+        return await _change_part(request, kind, deleting=True)
 
-async def save_agenda_item(request: Request) -> Response:
-    return await _agenda_change(request, str(_item_id(request)))
-
-
-async def delete_agenda_item(request: Request) -> Response:
-    return await _agenda_change(request, str(_item_id(request)))
-
-
-def _item_id(request: Request) -> int:
-    raw = request.path_params["item_id"]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise ApiError(404, "agenda_item_not_found", "Diesen Programmpunkt gibt es nicht.")
-    return int(raw)
+    base = f"/admin/events/{{slug}}/{kind.name}"
+    return [
+        Route(base, add, methods=["POST"]),
+        Route(f"{base}/{{part_id}}", add, methods=["POST"]),
+        Route(f"{base}/{{part_id}}/delete", delete, methods=["POST"]),
+    ]
 
 
 async def edit_event_submit(request: Request) -> Response:
@@ -575,7 +624,6 @@ routes = [
     Route("/admin/events/{slug}/archive", archive_event, methods=["POST"]),
     Route("/admin/events/{slug}/delete", delete_event_page, methods=["GET"]),
     Route("/admin/events/{slug}/delete", delete_event_submit, methods=["POST"]),
-    Route("/admin/events/{slug}/agenda", add_agenda_item, methods=["POST"]),
-    Route("/admin/events/{slug}/agenda/{item_id}", save_agenda_item, methods=["POST"]),
-    Route("/admin/events/{slug}/agenda/{item_id}/delete", delete_agenda_item, methods=["POST"]),
+    *_part_routes(AGENDA),
+    *_part_routes(PANELISTS),
 ]

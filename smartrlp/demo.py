@@ -71,10 +71,21 @@ DEMO_AGENDA = [
 ]
 
 
+DEMO_PANEL = [
+    {"name": "Malu Dreyer", "role": "Ministerpräsidentin"},
+    {"name": "Klaus Weichel", "role": "Oberbürgermeister Kaiserslautern"},
+    {"name": "Nicole Steingaß", "role": "Staatssekretärin im Innenministerium"},
+]
+
+
 async def ensure_demo_event(db: Database) -> bool:
     """Create the demo event unless it exists; True when it was created now."""
     async with db.transaction() as tx:
         if await tx.fetchone("SELECT 1 FROM events WHERE slug = :slug", {"slug": DEMO_SLUG}):
             return False
-        await create_event(tx, DEMO_EVENT, DEMO_AGENDA)
+        event_id = await create_event(tx, DEMO_EVENT, DEMO_AGENDA)
+        await tx.executemany(
+            "INSERT INTO panelists (event_id, position, name, role) VALUES (:event_id, :position, :name, :role)",
+            [{"event_id": event_id, "position": i, **panelist} for i, panelist in enumerate(DEMO_PANEL)],
+        )
     return True

@@ -34,6 +34,13 @@ async def event_by_slug(db: Database, slug: str) -> sqlite3.Row:
     return row
 
 
+async def panelists_of(db: Database | Transaction, event_id: int) -> list[dict[str, Any]]:
+    rows = await db.fetchall(
+        "SELECT id, name, role FROM panelists WHERE event_id = :event_id ORDER BY position, id", {"event_id": event_id}
+    )
+    return [dict(r) for r in rows]
+
+
 async def agenda_of(db: Database | Transaction, event_id: int) -> list[dict[str, Any]]:
     rows = await db.fetchall(
         "SELECT id, title, speakers, kind, starts_at, duration_minutes FROM agenda_items "
@@ -43,7 +50,12 @@ async def agenda_of(db: Database | Transaction, event_id: int) -> list[dict[str,
     return [dict(r) for r in rows]
 
 
-def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]:
+async def event_details(db: Database | Transaction, row: sqlite3.Row) -> dict[str, Any]:
+    """The event as the API and the pages give it, with its agenda and panelists."""
+    return event_json(row, await agenda_of(db, row["id"]), await panelists_of(db, row["id"]))
+
+
+def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "slug": row["slug"],
         "title": row["title"],
@@ -55,6 +67,7 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]]) -> dict[str, Any]
         "questions_open": bool(row["questions_open"]),
         "on_air_question_id": row["on_air_question_id"],
         "agenda": agenda,
+        "panelists": panelists,
         "seq": row["last_seq"],
         "join_code": row["join_code"],
         "screen": {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"]},
@@ -73,7 +86,7 @@ async def record_event_change(tx: Transaction, hub: Hub, event_id: int) -> None:
     """Log and (after the commit) broadcast the event's fields as they now are, for the pages open on it."""
     row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
     assert row is not None
-    await changes.record(tx, hub, event_id, protocol.EVENT, {"event": event_json(row, await agenda_of(tx, event_id))})
+    await changes.record(tx, hub, event_id, protocol.EVENT, {"event": await event_details(tx, row)})
 
 
 def new_join_code() -> str:
@@ -130,13 +143,13 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
 async def get_event(request: Request) -> Response:
     db = app_state(request).db
     row = await event_by_slug(db, request.path_params["slug"])
-    return json_response(event_json(row, await agenda_of(db, row["id"])))
+    return json_response(await event_details(db, row))
 
 
 async def viewer_page(request: Request, *, phone_only: bool = False) -> Response:
     db = app_state(request).db
     row = await event_by_slug(db, request.path_params["slug"])
-    event = event_json(row, await agenda_of(db, row["id"]))
+    event = await event_details(db, row)
     config = page_config({"slug": event["slug"], "phone_only": phone_only})
     return render(request, "viewer.html", event=event, config=config, phone_only=phone_only)
 

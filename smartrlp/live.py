@@ -19,7 +19,7 @@ from smartrlp import changes, protocol
 from smartrlp.accounts import moderator_for
 from smartrlp.ballots import compute_results, option_ids_of, results_message, results_public
 from smartrlp.errors import ApiError
-from smartrlp.events import EVENT_COLUMNS, agenda_of, event_json
+from smartrlp.events import EVENT_COLUMNS, event_details
 from smartrlp.hub import EPHEMERAL_SEQ, Subscription
 from smartrlp.polls import polls_for
 from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
@@ -78,7 +78,7 @@ async def _send_snapshot(client: _Client, state: Any) -> None:
             "type": protocol.SNAPSHOT,
             "seq": client.last_seq,
             "role": "moderator" if client.is_staff else "studio" if client.is_studio else "viewer",
-            "event": event_json(event, await agenda_of(db, client.event_id)),
+            "event": await event_details(db, event),
             "questions": [question_json(r, event["on_air_question_id"], device=device) for r in rows],
             "voted": voted,
             "polls": await polls_for(

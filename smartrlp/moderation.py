@@ -18,6 +18,7 @@ from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.events import event_by_slug
 from smartrlp.questions import (
     MAX_TEXT,
+    QUESTION_COLUMNS,
     STATUSES,
     audience_of,
     clean_text,
@@ -54,8 +55,7 @@ async def _apply(
     row = await tx.fetchone(
         "UPDATE questions SET status = :status, text = :text, answered_at = :answered_at, "
         "version = version + 1, updated_at = :now WHERE id = :id "
-        "RETURNING id, event_id, text, name, device_id, status, votes, version, created_at, updated_at, "
-        "answered_at",
+        f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
         {"status": target.status, "text": target.text, "answered_at": answered_at, "now": now, "id": question["id"]},
     )
     assert row is not None

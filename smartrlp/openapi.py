@@ -58,6 +58,7 @@ def build_schema() -> dict[str, Any]:
             "answered_at": {"type": ["string", "null"], "format": "date-time"},
             "highlighted": {"type": "boolean", "description": "The question is on air."},
             "mine": {"type": "boolean", "description": "Asked from the caller's device (viewers only)."},
+            "panelist_id": {"type": ["integer", "null"], "description": "Addressed to this panelist (null: all)."},
         },
     }
     stream = {
@@ -176,6 +177,7 @@ def build_schema() -> dict[str, Any]:
                                     "properties": {
                                         "text": {"type": "string", "maxLength": MAX_TEXT},
                                         "name": {"type": ["string", "null"], "maxLength": MAX_NAME},
+                                        "panelist_id": {"type": ["integer", "null"]},
                                     },
                                 }
                             }

@@ -26,7 +26,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 QUESTION_COLUMNS = (
     "q.id, q.event_id, q.text, q.name, q.device_id, q.status, q.votes, q.version, q.created_at, "
-    "q.updated_at, q.answered_at"
+    "q.updated_at, q.answered_at, q.panelist_id"
 )
 
 
@@ -59,6 +59,7 @@ def question_json(row: sqlite3.Row, on_air_id: int | None, *, device: str | None
         "created_at": row["created_at"],
         "answered_at": row["answered_at"],
         "highlighted": row["id"] == on_air_id,
+        "panelist_id": row["panelist_id"],
     }
     if device is not None:
         data["mine"] = row["device_id"] == device
@@ -140,6 +141,9 @@ async def ask_question(request: Request) -> Response:
     body = await read_json(request)
     text = clean_text(body.get("text"), field="text", max_length=MAX_TEXT, required=True)
     name = clean_text(body.get("name"), field="name", max_length=MAX_NAME, required=False)
+    panelist_id = body.get("panelist_id")
+    if panelist_id is not None and (not isinstance(panelist_id, int) or isinstance(panelist_id, bool)):
+        raise invalid("'panelist_id' must be the id of one of the event's panelists, or null.", "panelist_id")
     device = require_device(request)
     async with state.db.transaction() as tx:
         current = await tx.fetchone(
@@ -151,6 +155,13 @@ async def ask_question(request: Request) -> Response:
             raise ApiError(404, "event_not_found", "The event no longer exists.")
         if not current["questions_open"] or current["archived_at"] is not None:
             raise conflict("questions_closed", "This event is not taking questions at the moment.")
+        if panelist_id is not None:
+            panelist = await tx.fetchone(
+                "SELECT id FROM panelists WHERE id = :id AND event_id = :event_id",
+                {"id": panelist_id, "event_id": event["id"]},
+            )
+            if panelist is None:
+                raise invalid("There is no such panelist in this event.", "panelist_id")
         if not current["names_allowed"]:
             # A page loaded before the organisers turned names off may still send one: it is not kept.
             name = None
@@ -160,10 +171,18 @@ async def ask_question(request: Request) -> Response:
             status = "approved"
         now = utcnow()
         row = await tx.fetchone(
-            "INSERT INTO questions (event_id, text, name, device_id, status, created_at, updated_at) "
-            "VALUES (:event_id, :text, :name, :device, :status, :now, :now) "
+            "INSERT INTO questions (event_id, text, name, device_id, status, panelist_id, created_at, updated_at) "
+            "VALUES (:event_id, :text, :name, :device, :status, :panelist_id, :now, :now) "
             f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
-            {"event_id": event["id"], "text": text, "name": name, "device": device, "status": status, "now": now},
+            {
+                "event_id": event["id"],
+                "text": text,
+                "name": name,
+                "device": device,
+                "status": status,
+                "panelist_id": panelist_id,
+                "now": now,
+            },
         )
         assert row is not None
         question = question_json(row, current["on_air_question_id"])

@@ -23,7 +23,7 @@ from smartrlp import changes, protocol
 from smartrlp.accounts import authenticate, may_moderate, require_moderator
 from smartrlp.db import Database, utcnow
 from smartrlp.errors import ApiError, invalid
-from smartrlp.events import agenda_of, event_by_slug, event_json, normalise_join_code
+from smartrlp.events import event_by_slug, event_details, normalise_join_code
 from smartrlp.questions import clean_text, path_id
 from smartrlp.web import app_state, json_response, page_config, read_json, render
 
@@ -185,7 +185,7 @@ async def _studio_page(request: Request, view: str, template: str) -> Response:
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
     role = await studio_access(request, row["id"], view)
-    event = event_json(row, await agenda_of(state.db, row["id"]))
+    event = await event_details(state.db, row)
     config = page_config(
         {
             "slug": row["slug"],

@@ -259,6 +259,18 @@ def login(server: Server, name: str, password: str) -> httpx.Client:
     return client
 
 
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(client: httpx.Client, path: str = "/admin/events/new") -> str:
+    """The CSRF token of the form on `path`, as a browser would send it back."""
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    match = CSRF_FIELD.search(response.text)
+    assert match, f"{path} has no CSRF field"
+    return match.group(1)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -441,6 +453,16 @@ def shared_moderator_credentials(shared_server: Server) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def shared_moderator_token(shared_server: Server, shared_moderator_credentials: tuple[str, str]) -> str:
     return create_token(shared_server, shared_moderator_credentials[0])
+
+
+@pytest.fixture(scope="module")
+def shared_admin(shared_server: Server) -> Iterator[httpx.Client]:
+    """The demo administrator of `shared_server`, logged in through the login form."""
+    client = login(shared_server, *demo_credentials(shared_server))
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture

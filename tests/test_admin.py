@@ -3,32 +3,17 @@ archive, delete, and what the settings do to the viewer page and to questions.""
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import SLUG, Server, Viewer, add_moderator, demo_credentials, login
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+from conftest import SLUG, Server, Viewer, add_moderator, csrf_of, login
 
 
 @pytest.fixture(scope="module")
-def admin(shared_server: Server) -> Iterator[httpx.Client]:
-    client = login(shared_server, *demo_credentials(shared_server))
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def csrf_of(client: httpx.Client, path: str = "/admin/events/new") -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.text
-    match = CSRF.search(response.text)
-    assert match, f"{path} has no CSRF field"
-    return match.group(1)
+def admin(shared_admin: httpx.Client) -> httpx.Client:
+    return shared_admin
 
 
 def event_form(**fields: str) -> dict[str, str]:

@@ -7,9 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from browsing import Pages, expect_live, log_in_and_moderate
-from conftest import SLUG, Server, Viewer, bearer, demo_credentials, login
+from conftest import SLUG, Server, Viewer, bearer, csrf_of
 from playwright.sync_api import expect
 
 
@@ -114,26 +115,17 @@ def test_the_moderator_marks_an_item_and_viewer_and_presenter_follow(
 
 
 @pytest.mark.browser
-def test_an_agenda_item_added_during_the_event_appears_without_a_reload(pages: Pages, shared_server: Server) -> None:
+def test_an_agenda_item_added_during_the_event_appears_without_a_reload(
+    pages: Pages, shared_server: Server, shared_admin: httpx.Client
+) -> None:
     page = pages.open(f"{shared_server.url}/e/{SLUG}")
     expect_live(page)
     page.evaluate("window.__notReloaded = true")
     page.get_by_text("Ablauf", exact=True).click()
-    admin = login(shared_server, *demo_credentials(shared_server))
-    try:
-        form = admin.get(f"/admin/events/{SLUG}").text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert csrf
-        fields = {
-            "title": "Zusatz: Fragen aus Trier",
-            "speakers": "",
-            "kind": "questions",
-            "starts_at": "2021-01-19T18:50",
-        }
-        response = admin.post(f"/admin/events/{SLUG}/agenda", data={**fields, "csrf": csrf.group(1)})
-        assert response.status_code == 303, response.text
-    finally:
-        admin.close()
+    fields = {"title": "Zusatz: Fragen aus Trier", "speakers": "", "kind": "questions", "starts_at": "2021-01-19T18:50"}
+    csrf = csrf_of(shared_admin, f"/admin/events/{SLUG}")
+    response = shared_admin.post(f"/admin/events/{SLUG}/agenda", data={**fields, "csrf": csrf})
+    assert response.status_code == 303, response.text
     added = page.locator("[data-agenda-list] li").filter(has_text="Zusatz: Fragen aus Trier")
     expect(added).to_contain_text("18:50")
     expect(page.locator("[data-agenda-list] li").last).to_contain_text("Ausblick und Verabschiedung")

@@ -4,7 +4,7 @@ import { announce, api, formatTime, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
 import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "./polls.js";
 import { MessageType } from "./protocol.js";
-import { el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
+import { addressee, el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
 import { ReactionMeter } from "./reactions.js";
 import { StudioControl } from "./studio-control.js";
 
@@ -136,6 +136,7 @@ function renderCard(li, question) {
     el("p", { class: "question-text" }, question.text),
     el("p", { class: "question-meta" },
       el("span", { class: "question-name" }, question.name || "Anonym"),
+      addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null,
       el("span", {}, `${question.votes} ${question.votes === 1 ? "Stimme" : "Stimmen"}`),
       el("time", { datetime: question.created_at }, formatTime(question.created_at))),
     el("div", { class: "actions" }, actionsFor(question)),
@@ -143,10 +144,12 @@ function renderCard(li, question) {
 }
 
 const render = perFrame(() => {
-  const signature = (q) => JSON.stringify([q, store.onAirId === q.id, editing.has(q.id)]);
+  drawPanelistFilter();
+  const signature = (q) => JSON.stringify([q, store.onAirId === q.id, editing.has(q.id), addressee(store.event, q)]);
   for (const status of ["pending", "approved", "answered", "rejected"]) {
     const sort = status === "approved" ? "popular" : status === "pending" ? "oldest" : "newest";
     let items = store.list({ statuses: [status], sort: sort === "oldest" ? "newest" : sort });
+    if (panelistFilter.value) items = items.filter((q) => String(q.panelist_id) === panelistFilter.value);
     if (sort === "oldest") items = items.reverse();
     renderKeyed(document.querySelector(`[data-column="${status}"]`), items, renderCard, signature);
     document.querySelector(`[data-count="${status}"]`).textContent = String(items.length);
@@ -163,6 +166,21 @@ const render = perFrame(() => {
         actionButton("Von Sendung nehmen", "off-air", () => change(onAir, { highlighted: false }, "Von Sendung genommen"))))
     : el("p", { class: "empty" }, "Zurzeit ist keine Frage auf Sendung."));
 });
+
+const panelistFilter = document.querySelector("[data-panelist-filter]");
+panelistFilter.addEventListener("change", () => render());
+
+function drawPanelistFilter() {
+  const panelists = (store.event && store.event.panelists) || [];
+  document.querySelector("[data-panelist-filter-wrap]").hidden = panelists.length === 0;
+  const signature = JSON.stringify(panelists);
+  if (panelistFilter.dataset.signature === signature) return;
+  panelistFilter.dataset.signature = signature;
+  const chosen = panelistFilter.value;
+  panelistFilter.replaceChildren(el("option", { value: "" }, "alle (auch das ganze Podium)"),
+    ...panelists.map((p) => el("option", { value: String(p.id) }, p.role ? `${p.name} (${p.role})` : p.name)));
+  panelistFilter.value = panelists.some((p) => String(p.id) === chosen) ? chosen : "";
+}
 
 function onMessage(message) {
   if (message.type === MessageType.REACTIONS) {

@@ -4,7 +4,7 @@ import { pageConfig } from "./api.js";
 import { connectLive } from "./live.js";
 import { PollStore, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
-import { perFrame, QuestionStore } from "./questions.js";
+import { askerLine, perFrame, QuestionStore } from "./questions.js";
 
 const CANVAS = { width: 1920, height: 1080 };
 const TOP_WORDS = 8;
@@ -77,7 +77,7 @@ function fillQuestion() {
   const question = questions.onAir;
   if (!question) return;
   $("[data-lt-text]").textContent = question.text;
-  $("[data-lt-name]").textContent = question.name ? `Frage von ${question.name}` : "Anonym";
+  $("[data-lt-name]").textContent = askerLine(questions.event, question);
   panel("question").classList.toggle("is-long", question.text.length > LONG_QUESTION);
 }
 

@@ -5,7 +5,7 @@ import { api, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
 import { PollStore, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
-import { el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
+import { addressee, askerLine, el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
 
 const NEXT_COUNT = 5;
 const TOP_WORDS = 24;
@@ -65,11 +65,11 @@ function drawQuestion() {
   const question = questions.onAir;
   $("[data-question-empty]").hidden = Boolean(question);
   questionBox.hidden = !question;
-  const sig = question ? JSON.stringify([question.id, question.text, question.name]) : "";
+  const sig = question ? JSON.stringify([question.id, question.text, askerLine(questions.event, question)]) : "";
   if (sig === lastQuestionSig) return false;
   lastQuestionSig = sig;
   $("[data-question-text]").textContent = question ? question.text : "";
-  $("[data-question-name]").textContent = question ? (question.name ? `Frage von ${question.name}` : "Anonym") : "";
+  $("[data-question-name]").textContent = question ? askerLine(questions.event, question) : "";
   return true;
 }
 
@@ -110,7 +110,8 @@ function renderNext(li, question) {
     el("p", { class: "next-meta" },
       el("span", { class: "next-votes" }, el("span", { "aria-hidden": "true" }, "▲ "), `${question.votes}`,
         el("span", { class: "visually-hidden" }, question.votes === 1 ? " Stimme" : " Stimmen")),
-      el("span", { class: "next-name" }, question.name || "Anonym")),
+      el("span", { class: "next-name" }, question.name || "Anonym"),
+      addressee(questions.event, question) ? el("span", { class: "next-name" }, addressee(questions.event, question)) : null),
   );
 }
 

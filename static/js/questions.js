@@ -137,3 +137,17 @@ export function perFrame(draw) {
     });
   };
 }
+
+/** "an Malu Dreyer" when the question was addressed to one panelist, else null (the whole panel). */
+export function addressee(event, question) {
+  if (!question || question.panelist_id === null || question.panelist_id === undefined) return null;
+  const panelist = ((event && event.panelists) || []).find((p) => p.id === question.panelist_id);
+  return panelist ? `an ${panelist.name}` : null;
+}
+
+/** The line under a question on the studio screens: "Frage von Jana · an Malu Dreyer". */
+export function askerLine(event, question) {
+  const from = question.name ? `Frage von ${question.name}` : "Anonym";
+  const to = addressee(event, question);
+  return to ? `${from} · ${to}` : from;
+}

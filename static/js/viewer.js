@@ -5,7 +5,7 @@ import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
 import { describeBallot, MAX_WORD, pollTitleId, PollStore, renderBallotForm, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
-import { el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
+import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
 import { ReactionMeter, setUpReactionButtons } from "./reactions.js";
 
 const MAX_TEXT = 300;
@@ -25,8 +25,10 @@ const ERROR_TEXTS = {
 };
 
 function questionMeta(question) {
+  const to = addressee(store.event, question);
   return el("p", { class: "question-meta" },
     el("span", { class: "question-name" }, question.name || "Anonym"),
+    to ? el("span", { class: "question-to" }, to) : null,
     question.status === "answered" ? el("span", { class: "badge badge-answered" }, "Beantwortet") : null,
     question.id === store.onAirId ? el("span", { class: "badge badge-on-air" }, "Auf Sendung") : null,
   );
@@ -57,7 +59,8 @@ function renderMine(li, question) {
     el("p", { class: "question-text" }, question.text),
     el("p", { class: "question-meta" },
       el("span", { class: `badge badge-${question.status}` }, STATUS_LABELS[question.status]),
-      question.name ? el("span", { class: "question-name" }, question.name) : el("span", { class: "question-name" }, "Anonym")),
+      el("span", { class: "question-name" }, question.name || "Anonym"),
+      addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null),
   );
 }
 
@@ -116,8 +119,9 @@ function setUpAskForm() {
     submit.disabled = true;
     try {
       const name = form.elements.name ? form.elements.name.value.trim() : "";
+      const to = form.elements.panelist_id ? form.elements.panelist_id.value : "";
       const question = await api("POST", `/api/events/${encodeURIComponent(config.slug)}/questions`,
-        { text, name: name || null });
+        { text, name: name || null, panelist_id: to ? Number(to) : null });
       store.upsert(question, { mine: true });
       textarea.value = "";
       updateCounter();
