@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
@@ -35,6 +35,7 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
 MAX_HASHTAG = 60
 MAX_SLUG = 60
+MAX_URL = 500
 MODERATION_MODES = ("approve", "post")
 # Paths under /admin that an event's slug must not shadow, and words that would confuse people in a URL.
 RESERVED_SLUGS = {"new", "neu", "admin", "api", "static"}
@@ -112,6 +113,7 @@ FIELDS = (
     "ends_at",
     "youtube_url",
     "facebook_url",
+    "recording_url",
     "moderation_mode",
 )
 CHECKBOXES = ("names_allowed", "questions_open")
@@ -178,6 +180,12 @@ def read_event_form(form: FormData) -> EventForm:
             else:
                 values[name] = stream.url
 
+    values["recording_url"] = raw["recording_url"] or None
+    if raw["recording_url"]:
+        parts = urlsplit(raw["recording_url"])
+        if parts.scheme not in {"http", "https"} or not parts.netloc or len(raw["recording_url"]) > MAX_URL:
+            errors["recording_url"] = "Bitte eine vollständige Adresse angeben, die mit https:// beginnt."
+
     values["moderation_mode"] = raw["moderation_mode"] or "approve"
     if values["moderation_mode"] not in MODERATION_MODES:
         errors["moderation_mode"] = "Bitte wählen Sie, wie Fragen moderiert werden."
@@ -197,6 +205,7 @@ def form_from_event(row: sqlite3.Row) -> EventForm:
             "ends_at": berlin_input(row["ends_at"]),
             "youtube_url": row["youtube_url"] or "",
             "facebook_url": row["facebook_url"] or "",
+            "recording_url": row["recording_url"] or "",
             "moderation_mode": row["moderation_mode"],
             "names_allowed": "on" if row["names_allowed"] else "",
             "questions_open": "on" if row["questions_open"] else "",
@@ -274,9 +283,9 @@ async def create_event_submit(request: Request) -> Response:
             else:
                 row = await tx.fetchone(
                     "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, "
-                    "facebook_url, moderation_mode, names_allowed, questions_open, created_at) VALUES (:slug, :title, "
-                    ":description, :hashtag, :starts_at, :ends_at, :youtube_url, :facebook_url, :moderation_mode, "
-                    ":names_allowed, :questions_open, :now) RETURNING id",
+                    "facebook_url, recording_url, moderation_mode, names_allowed, questions_open, created_at) VALUES "
+                    "(:slug, :title, :description, :hashtag, :starts_at, :ends_at, :youtube_url, :facebook_url, "
+                    ":recording_url, :moderation_mode, :names_allowed, :questions_open, :now) RETURNING id",
                     {**form.values, "now": utcnow()},
                 )
                 assert row is not None
@@ -513,7 +522,7 @@ async def edit_event_submit(request: Request) -> Response:
                 await tx.execute(
                     "UPDATE events SET slug = :slug, title = :title, description = :description, hashtag = :hashtag, "
                     "starts_at = :starts_at, ends_at = :ends_at, youtube_url = :youtube_url, "
-                    "facebook_url = :facebook_url, moderation_mode = :moderation_mode, "
+                    "facebook_url = :facebook_url, recording_url = :recording_url, moderation_mode = :moderation_mode, "
                     "names_allowed = :names_allowed, questions_open = :questions_open WHERE id = :id",
                     {**form.values, "id": row["id"]},
                 )

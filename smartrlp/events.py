@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -23,7 +24,7 @@ JOIN_CODE_LENGTH = 6
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
     "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, "
-    "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at"
+    "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at, recording_url"
 )
 
 
@@ -74,6 +75,7 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
         "moderation_mode": row["moderation_mode"],
         "names_allowed": bool(row["names_allowed"]),
         "archived": row["archived_at"] is not None,
+        "recording_url": row["recording_url"],
         "current_agenda": (
             {"item_id": row["current_agenda_item_id"], "started_at": row["current_agenda_started_at"]}
             if row["current_agenda_item_id"] is not None
@@ -146,12 +148,26 @@ async def get_event(request: Request) -> Response:
     return json_response(await event_details(db, row))
 
 
+def event_phase(starts_at: str | None, ends_at: str | None, now: datetime) -> str:
+    """'before' the start, 'after' the end, else 'live' (an event without times is always live)."""
+    if starts_at and now < _parse_time(starts_at):
+        return "before"
+    if ends_at and now >= _parse_time(ends_at):
+        return "after"
+    return "live"
+
+
+def _parse_time(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
 async def viewer_page(request: Request, *, phone_only: bool = False) -> Response:
     db = app_state(request).db
     row = await event_by_slug(db, request.path_params["slug"])
     event = await event_details(db, row)
     config = page_config({"slug": event["slug"], "phone_only": phone_only})
-    return render(request, "viewer.html", event=event, config=config, phone_only=phone_only)
+    phase = event_phase(row["starts_at"], row["ends_at"], datetime.now(UTC))
+    return render(request, "viewer.html", event=event, config=config, phone_only=phone_only, phase=phase)
 
 
 async def phone_page(request: Request) -> Response:

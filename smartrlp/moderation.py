@@ -17,6 +17,7 @@ from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.events import event_by_slug
 from smartrlp.questions import (
+    MAX_ANSWER,
     MAX_TEXT,
     QUESTION_COLUMNS,
     STATUSES,
@@ -36,6 +37,9 @@ class QuestionState:
     status: str
     text: str
     on_air: bool
+    # A written answer, mostly added after the event to questions the panel did not reach. Actions logged
+    # before answers existed have none, hence the default.
+    answer: str | None = None
 
 
 async def _apply(
@@ -53,10 +57,17 @@ async def _apply(
     elif target.status != "answered":
         answered_at = None
     row = await tx.fetchone(
-        "UPDATE questions SET status = :status, text = :text, answered_at = :answered_at, "
+        "UPDATE questions SET status = :status, text = :text, answer = :answer, answered_at = :answered_at, "
         "version = version + 1, updated_at = :now WHERE id = :id "
         f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
-        {"status": target.status, "text": target.text, "answered_at": answered_at, "now": now, "id": question["id"]},
+        {
+            "status": target.status,
+            "text": target.text,
+            "answer": target.answer,
+            "answered_at": answered_at,
+            "now": now,
+            "id": question["id"],
+        },
     )
     assert row is not None
     on_air_id = was_on_air_id
@@ -87,15 +98,20 @@ async def _apply(
 
 
 def _current_state(question: sqlite3.Row, on_air_id: int | None) -> QuestionState:
-    return QuestionState(status=question["status"], text=question["text"], on_air=question["id"] == on_air_id)
+    return QuestionState(
+        status=question["status"], text=question["text"], on_air=question["id"] == on_air_id, answer=question["answer"]
+    )
 
 
 def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState:
-    known = {"status", "text", "highlighted", "version"}
+    known = {"status", "text", "highlighted", "answer", "version"}
     unknown = sorted(set(body) - known)
     if unknown:
-        raise invalid(f"Unknown field {unknown[0]!r}; send any of status, text, highlighted.", unknown[0])
-    status, text, on_air = current.status, current.text, current.on_air
+        raise invalid(f"Unknown field {unknown[0]!r}; send any of status, text, highlighted, answer.", unknown[0])
+    status, text, on_air, answer = current.status, current.text, current.on_air, current.answer
+    if "answer" in body:
+        # Empty or null removes the written answer.
+        answer = clean_text(body["answer"], field="answer", max_length=MAX_ANSWER, required=False)
     if "status" in body:
         if body["status"] not in STATUSES:
             raise invalid(f"'status' must be one of {', '.join(STATUSES)}.", "status")
@@ -112,7 +128,7 @@ def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState
         # Putting a question on air shows it to everyone, so it is approved at the same time.
         if on_air and status in {"pending", "rejected"}:
             status = "approved"
-    return QuestionState(status=status, text=text, on_air=on_air)
+    return QuestionState(status=status, text=text, on_air=on_air, answer=answer)
 
 
 async def update_question(request: Request) -> Response:

@@ -11,7 +11,7 @@ from smartrlp import __version__
 from smartrlp.export import CSV_PARTS
 from smartrlp.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 from smartrlp.protocol import REACTION_KINDS
-from smartrlp.questions import MAX_NAME, MAX_TEXT, STATUSES
+from smartrlp.questions import MAX_ANSWER, MAX_NAME, MAX_TEXT, STATUSES
 from smartrlp.studio import MAX_LABEL, SCREEN_MODES, VIEWS
 from smartrlp.web import json_response
 
@@ -59,6 +59,7 @@ def build_schema() -> dict[str, Any]:
             "highlighted": {"type": "boolean", "description": "The question is on air."},
             "mine": {"type": "boolean", "description": "Asked from the caller's device (viewers only)."},
             "panelist_id": {"type": ["integer", "null"], "description": "Addressed to this panelist (null: all)."},
+            "answer": {"type": ["string", "null"], "description": "A moderator's written answer."},
         },
     }
     stream = {
@@ -226,6 +227,7 @@ def build_schema() -> dict[str, Any]:
                                         "status": {"type": "string", "enum": list(STATUSES)},
                                         "text": {"type": "string", "maxLength": MAX_TEXT},
                                         "highlighted": {"type": "boolean"},
+                                        "answer": {"type": ["string", "null"], "maxLength": MAX_ANSWER},
                                         "version": {
                                             "type": "integer",
                                             "description": "Refuse with 409 unless this is current",

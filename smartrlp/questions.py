@@ -20,13 +20,14 @@ from smartrlp.web import app_state, device_id, json_response, read_json, require
 
 MAX_TEXT = 300
 MAX_NAME = 60
+MAX_ANSWER = 2000
 STATUSES = ("pending", "approved", "rejected", "answered")
 PUBLIC_STATUSES = ("approved", "answered")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 QUESTION_COLUMNS = (
     "q.id, q.event_id, q.text, q.name, q.device_id, q.status, q.votes, q.version, q.created_at, "
-    "q.updated_at, q.answered_at, q.panelist_id"
+    "q.updated_at, q.answered_at, q.panelist_id, q.answer"
 )
 
 
@@ -60,6 +61,7 @@ def question_json(row: sqlite3.Row, on_air_id: int | None, *, device: str | None
         "answered_at": row["answered_at"],
         "highlighted": row["id"] == on_air_id,
         "panelist_id": row["panelist_id"],
+        "answer": row["answer"],
     }
     if device is not None:
         data["mine"] = row["device_id"] == device

@@ -12,6 +12,7 @@ const config = pageConfig();
 const store = new QuestionStore({ staff: true });
 const base = `/api/events/${encodeURIComponent(config.slug)}`;
 const editing = new Set();
+const answering = new Set(); // questions whose written answer is being typed
 const toast = document.querySelector("[data-toast]");
 const undoButton = document.querySelector("[data-undo]");
 
@@ -86,15 +87,19 @@ function actionsFor(question) {
     editing.add(question.id);
     render();
   }, "button-quiet");
+  const answer = actionButton(question.answer ? "Antwort ändern" : "Schriftlich antworten", "answer", () => {
+    answering.add(question.id);
+    render();
+  }, "button-quiet");
   switch (question.status) {
     case "pending":
       return [actionButton("Freigeben", "approve", status("approved"), "button-primary"),
         actionButton("Ablehnen", "reject", status("rejected"), "button-danger"), air, edit];
     case "approved":
-      return [air, actionButton("Beantwortet", "answered", status("answered")), edit,
+      return [air, actionButton("Beantwortet", "answered", status("answered")), edit, answer,
         actionButton("Ablehnen", "reject", status("rejected"), "button-danger")];
     case "answered":
-      return [actionButton("Wieder freigeben", "approve", status("approved")), edit];
+      return [actionButton("Wieder freigeben", "approve", status("approved")), edit, answer];
     default:
       return [actionButton("Doch freigeben", "approve", status("approved")), edit];
   }
@@ -126,10 +131,43 @@ function editor(li, question) {
   requestAnimationFrame(() => textarea.focus());
 }
 
+function answerEditor(li, question) {
+  const id = `answer-${question.id}`;
+  const textarea = el("textarea", { id, rows: 4, maxlength: 2000, "data-action": "answer-text" });
+  textarea.value = question.answer || "";
+  const stop = () => {
+    answering.delete(question.id);
+    render();
+  };
+  const save = () => {
+    answering.delete(question.id);
+    const answer = textarea.value.trim();
+    change(question, { answer: answer || null, version: question.version },
+      answer ? "Schriftliche Antwort gespeichert" : "Schriftliche Antwort entfernt");
+  };
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") stop();
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) save();
+  });
+  li.append(
+    el("p", { class: "question-text" }, question.text),
+    el("label", { for: id }, "Schriftliche Antwort (für alle sichtbar, wo die Frage sichtbar ist)"),
+    textarea,
+    el("div", { class: "actions" },
+      actionButton("Antwort speichern", "save-answer", save, "button-primary"),
+      actionButton("Abbrechen", "cancel", stop, "button-quiet")),
+  );
+  requestAnimationFrame(() => textarea.focus());
+}
+
 function renderCard(li, question) {
   li.className = "question mod-card" + (store.onAirId === question.id ? " is-on-air" : "");
   if (editing.has(question.id)) {
     editor(li, question);
+    return;
+  }
+  if (answering.has(question.id)) {
+    answerEditor(li, question);
     return;
   }
   li.append(
@@ -139,13 +177,16 @@ function renderCard(li, question) {
       addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null,
       el("span", {}, `${question.votes} ${question.votes === 1 ? "Stimme" : "Stimmen"}`),
       el("time", { datetime: question.created_at }, formatTime(question.created_at))),
+    ...(question.answer ? [el("div", { class: "written-answer" },
+      el("p", { class: "written-answer-label" }, "Schriftliche Antwort"), el("p", {}, question.answer))] : []),
     el("div", { class: "actions" }, actionsFor(question)),
   );
 }
 
 const render = perFrame(() => {
   drawPanelistFilter();
-  const signature = (q) => JSON.stringify([q, store.onAirId === q.id, editing.has(q.id), addressee(store.event, q)]);
+  const signature = (q) => JSON.stringify(
+    [q, store.onAirId === q.id, editing.has(q.id), answering.has(q.id), addressee(store.event, q)]);
   for (const status of ["pending", "approved", "answered", "rejected"]) {
     const sort = status === "approved" ? "popular" : status === "pending" ? "oldest" : "newest";
     let items = store.list({ statuses: [status], sort: sort === "oldest" ? "newest" : sort });

@@ -1,6 +1,7 @@
 // The viewer page: stream consent, asking, upvoting, and the live question list.
 import { currentAgendaItem, markAgendaList, renderAgendaList } from "./agenda.js";
 import { announce, api, localiseTimes, pageConfig } from "./api.js";
+import { countdownText, eventPhase, renderChapters } from "./phase.js";
 import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
 import { describeBallot, MAX_WORD, pollTitleId, PollStore, renderBallotForm, renderResults } from "./polls.js";
@@ -34,6 +35,13 @@ function questionMeta(question) {
   );
 }
 
+function writtenAnswer(question) {
+  if (!question.answer) return null;
+  return el("div", { class: "written-answer" },
+    el("p", { class: "written-answer-label" }, "Schriftliche Antwort"),
+    el("p", {}, question.answer));
+}
+
 function renderPublic(li, question) {
   const voted = store.voted.has(question.id);
   const canVote = question.status === "approved";
@@ -44,7 +52,8 @@ function renderPublic(li, question) {
   li.append(
     el("div", { class: "question-body" },
       el("p", { class: "question-text" }, question.text),
-      questionMeta(question)),
+      questionMeta(question),
+      writtenAnswer(question)),
     el("button", {
       type: "button", class: "vote" + (voted ? " is-voted" : ""), "data-action": "vote",
       "aria-label": label, "aria-pressed": String(voted), disabled: !canVote || voted,
@@ -61,6 +70,7 @@ function renderMine(li, question) {
       el("span", { class: `badge badge-${question.status}` }, STATUS_LABELS[question.status]),
       el("span", { class: "question-name" }, question.name || "Anonym"),
       addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null),
+    ...[writtenAnswer(question)].filter(Boolean), // DOM append() would write "null"
   );
 }
 
@@ -171,7 +181,22 @@ function onMessage(message) {
     announce("Jetzt auf Sendung: " + message.question.text);
   }
   if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) drawAgenda();
+  drawPhase();
   render();
+}
+
+function drawPhase() {
+  const phase = eventPhase(store.event);
+  for (const block of document.querySelectorAll("[data-phase]")) block.hidden = block.dataset.phase !== phase;
+  const countdown = $("[data-countdown]");
+  if (countdown) countdown.textContent = countdownText(store.event);
+  const recording = store.event && store.event.recording_url;
+  $("[data-recording-wrap]").hidden = !recording;
+  if (recording) $("[data-recording]").href = recording;
+  if (phase === "after") {
+    const count = renderChapters($("[data-chapters]"), store.event, [...store.questions.values()]);
+    $("[data-chapters-wrap]").hidden = count === 0;
+  }
 }
 
 function drawAgenda() {
@@ -405,4 +430,7 @@ const connection = $("[data-connection]");
 const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
-setInterval(drawAgenda, 30000);
+setInterval(() => {
+  drawAgenda();
+  drawPhase(); // the start and the end come by themselves
+}, 30000);

@@ -1,0 +1,51 @@
+// Before, live, after: what the viewer page shows around the event, from its planned start and end.
+import { el } from "./questions.js";
+
+export function eventPhase(event, now = Date.now()) {
+  if (!event) return "live";
+  if (event.starts_at && now < Date.parse(event.starts_at)) return "before";
+  if (event.ends_at && now >= Date.parse(event.ends_at)) return "after";
+  return "live";
+}
+
+/** "(in 2 Tagen, 3 Stunden)", "(in 12 Minuten)": coarse on purpose, it is read, not watched. */
+export function countdownText(event, now = Date.now()) {
+  if (!event || !event.starts_at) return "";
+  const minutes = Math.ceil((Date.parse(event.starts_at) - now) / 60000);
+  if (minutes <= 0) return "";
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  const parts = [];
+  if (days) parts.push(`${days} ${days === 1 ? "Tag" : "Tagen"}`);
+  if (hours) parts.push(`${hours} ${hours === 1 ? "Stunde" : "Stunden"}`);
+  if (!days && rest) parts.push(`${rest} ${rest === 1 ? "Minute" : "Minuten"}`);
+  return `(in ${parts.join(", ")})`;
+}
+
+/** "0:42:13": when in the stream a question was answered, counted from the planned start. */
+export function streamOffset(event, iso) {
+  if (!event || !event.starts_at || !iso) return null;
+  const seconds = Math.round((Date.parse(iso) - Date.parse(event.starts_at)) / 1000);
+  if (seconds < 0) return null;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${Math.floor(seconds / 3600)}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+}
+
+/** The answered questions as chapter marks, in the order they were answered. */
+export function renderChapters(list, event, questions) {
+  const answered = questions.filter((q) => q.status === "answered" && q.answered_at)
+    .sort((a, b) => Date.parse(a.answered_at) - Date.parse(b.answered_at));
+  const items = answered.map((q) => {
+    const offset = streamOffset(event, q.answered_at);
+    return el("li", {},
+      offset ? el("span", { class: "chapter-time" }, offset) : null,
+      el("span", { class: "chapter-text" }, q.text));
+  });
+  const signature = JSON.stringify(answered.map((q) => [q.id, q.text, q.answered_at, event && event.starts_at]));
+  if (list.dataset.signature !== signature) {
+    list.dataset.signature = signature;
+    list.replaceChildren(...items);
+  }
+  return answered.length;
+}
