@@ -80,9 +80,9 @@ async def add_moderator(
                 raise AccountError(f"There is no event {slug!r}.")
             event_ids.append(row["id"])
         row = await tx.fetchone(
-            "INSERT INTO moderators (name, password_hash, role, created_at) "
-            "VALUES (:name, :hash, :role, :now) RETURNING id, name, role",
-            {"name": name, "hash": password_hash, "role": role, "now": utcnow()},
+            "INSERT INTO moderators (name, password_hash, role, all_events, created_at) "
+            "VALUES (:name, :hash, :role, :all_events, :now) RETURNING id, name, role",
+            {"name": name, "hash": password_hash, "role": role, "all_events": int(not event_ids), "now": utcnow()},
         )
         assert row is not None
         await tx.executemany(
@@ -159,8 +159,12 @@ async def authenticate(conn: HTTPConnection) -> Moderator | None:
 async def may_moderate(db: Database, moderator: Moderator, event_id: int) -> bool:
     if moderator.role == "admin":
         return True
-    rows = await db.fetchall("SELECT event_id FROM event_moderators WHERE moderator_id = :id", {"id": moderator.id})
-    return not rows or any(r["event_id"] == event_id for r in rows)
+    row = await db.fetchone(
+        "SELECT m.all_events, EXISTS (SELECT 1 FROM event_moderators em WHERE em.moderator_id = m.id "
+        "AND em.event_id = :event_id) AS assigned FROM moderators m WHERE m.id = :id",
+        {"id": moderator.id, "event_id": event_id},
+    )
+    return row is not None and bool(row["all_events"] or row["assigned"])
 
 
 async def require_moderator(conn: HTTPConnection, event_id: int) -> Moderator:

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from smartrlp import (
     accounts,
     admin,
+    admin_users,
     agenda,
     events,
     export,
@@ -40,6 +41,7 @@ from smartrlp.ballots import BallotWriter, ResultsPublisher
 from smartrlp.db import Database
 from smartrlp.errors import ApiError
 from smartrlp.hub import Hub
+from smartrlp.i18n import Catalogues, LanguageSelector
 from smartrlp.reactions import ReactionMeter
 from smartrlp.settings import Settings
 from smartrlp.web import (
@@ -118,7 +120,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             db=db,
             hub=hub,
-            templates=make_templates(str(settings.templates_dir)),
+            templates=make_templates(str(settings.templates_dir), Catalogues.load()),
             device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
             session_signer=accounts.make_session_signer(secret),
             word_filter=WordFilter.shipped(),
@@ -150,6 +152,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
         *accounts.routes,
         *admin.routes,
+        *admin_users.routes,
         *agenda.routes,
         *events.routes,
         *export.routes,
@@ -166,6 +169,7 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(SecurityHeaders),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(DeviceCookie, secure=settings.secure_cookies),
+        Middleware(LanguageSelector, secure=settings.secure_cookies),
     ]
     return Starlette(
         routes=routes,

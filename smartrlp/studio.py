@@ -24,6 +24,7 @@ from smartrlp.accounts import authenticate, may_moderate, require_moderator
 from smartrlp.db import Database, utcnow
 from smartrlp.errors import ApiError, invalid
 from smartrlp.events import event_by_slug, event_details, normalise_join_code
+from smartrlp.i18n import gettext
 from smartrlp.questions import clean_text, path_id
 from smartrlp.web import app_state, json_response, page_config, read_json, render
 
@@ -212,7 +213,7 @@ async def _join(request: Request, raw: str) -> Response:
     code = normalise_join_code(raw)
     row = await app_state(request).db.fetchone("SELECT slug FROM events WHERE join_code = :code", {"code": code})
     if row is None:
-        error = "Zu diesem Code gibt es keine Veranstaltung. Bitte prüfen Sie den Code."
+        error = gettext("Zu diesem Code gibt es keine Veranstaltung. Bitte prüfen Sie den Code.")
         return render(request, "join.html", code=raw[:20], error=error, status=404)
     return RedirectResponse(f"/e/{quote(row['slug'])}/mitmachen", status_code=303)
 

@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from itsdangerous import BadSignature, Signer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smartrlp import i18n
 from smartrlp.errors import ApiError, BodyTooLarge
+from smartrlp.i18n import Catalogues
 
 if TYPE_CHECKING:
     from smartrlp.app import AppState
@@ -112,7 +115,8 @@ def render_error(request: Request, status: int, detail: str) -> Response:
     except AttributeError:
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
     title = _ERROR_TITLES.get(status, "Anfrage nicht möglich")
-    html = templates.get_template("error.html").render(status=status, title=title, detail=detail)
+    with i18n.language(i18n.DEFAULT_LANGUAGE):  # error pages are not translated yet
+        html = templates.get_template("error.html").render(status=status, title=title, detail=detail, translated=False)
     return HTMLResponse(html, status_code=status)
 
 
@@ -126,20 +130,32 @@ EVENT_TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 def event_time_range(starts_at: str | None, ends_at: str | None = None) -> str:
-    """ "Donnerstag, 3. Dezember 2026 um 17:30 – 19:00 Uhr", in the events' own time zone (Europe/Berlin)."""
+    """ "Donnerstag, 3. Dezember 2026 um 17:30 – 19:00 Uhr" (or the English form), in the events' own time zone."""
     if not starts_at:
         return ""
+    language = i18n.current_language()
+    # The date as people write it in each language; Babel supplies the month and day names.
+    full, clock, suffix = {
+        "de": ("EEEE, d. MMMM y 'um' HH:mm", "HH:mm", " Uhr"),
+        "en": ("EEEE d MMMM y 'at' HH:mm", "HH:mm", ""),
+    }[language]
     start = datetime.fromisoformat(starts_at.replace("Z", "+00:00"))
-    text = format_datetime(start, "EEEE, d. MMMM y 'um' HH:mm", tzinfo=EVENT_TIMEZONE, locale="de")
+    text = format_datetime(start, full, tzinfo=EVENT_TIMEZONE, locale=language)
     if ends_at:
         end = datetime.fromisoformat(ends_at.replace("Z", "+00:00"))
         same_day = start.astimezone(EVENT_TIMEZONE).date() == end.astimezone(EVENT_TIMEZONE).date()
-        pattern = "HH:mm" if same_day else "EEEE, d. MMMM y 'um' HH:mm"
-        text += " – " + format_datetime(end, pattern, tzinfo=EVENT_TIMEZONE, locale="de")
-    return text + " Uhr"
+        text += " – " + format_datetime(end, clock if same_day else full, tzinfo=EVENT_TIMEZONE, locale=language)
+    return text + suffix
 
 
-def make_templates(directory: str) -> Environment:
+def event_clock(iso: str | None) -> str:
+    """ "17:30": the time of day in the events' time zone."""
+    if not iso:
+        return ""
+    return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")), "HH:mm", tzinfo=EVENT_TIMEZONE)
+
+
+def make_templates(directory: str, catalogues: Catalogues) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(["html", "xml"]),
@@ -147,14 +163,25 @@ def make_templates(directory: str) -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["event_time_range"] = event_time_range
+    environment.filters["event_clock"] = event_clock
+    environment.globals["Markup"] = Markup
+    i18n.install(environment, catalogues)
     return environment
+
+
+# The pages whose every text is translated. The others stay German whatever language was chosen (and offer no
+# switch), so that no page says lang="en" over German text; a page joins this set with its translations.
+TRANSLATED_TEMPLATES = frozenset({"viewer.html", "join.html"})
 
 
 def render(request: Request, name: str, /, status: int = 200, **context: Any) -> HTMLResponse:
     # `name` is positional-only so that templates may take a variable called `name` (the login form does).
     templates = app_state(request).templates
     context.setdefault("request", request)
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+    translated = name in TRANSLATED_TEMPLATES
+    with i18n.language(i18n.current_language() if translated else i18n.DEFAULT_LANGUAGE):
+        html = templates.get_template(name).render(translated=translated, **context)
+    return HTMLResponse(html, status_code=status)
 
 
 class BodySizeLimit:

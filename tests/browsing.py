@@ -88,9 +88,8 @@ class Pages:
         **options: Any,
     ) -> Page:
         """A new page in a new context; with `url`, opened there, and with `status`, answered with that status."""
-        context = self.browser.new_context(
-            locale="de-DE", timezone_id="Europe/Berlin", viewport=viewport or DESKTOP, **options
-        )
+        options.setdefault("locale", "de-DE")
+        context = self.browser.new_context(timezone_id="Europe/Berlin", viewport=viewport or DESKTOP, **options)
         self._stack.callback(context.close)
         context.set_default_timeout(WAIT)
         page = context.new_page()

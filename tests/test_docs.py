@@ -38,7 +38,7 @@ def _routes() -> list[tuple[str, str]]:
 def test_route_is_documented_in_api_md(method: str, path: str) -> None:
     api = (ROOT / "docs/api.md").read_text(encoding="utf-8")
     # The docs call every record's id {id}.
-    for name in ("{question_id}", "{poll_id}", "{link_id}", "{part_id}"):
+    for name in ("{question_id}", "{poll_id}", "{link_id}", "{part_id}", "{user_id}"):
         path = path.replace(name, "{id}")
     needle = path if method == "WS" else f"{method} {path}"
     assert f"`{needle}" in api, f"docs/api.md does not describe {method} {path}"

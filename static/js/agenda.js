@@ -1,5 +1,6 @@
 // Which agenda item is on now: the one the moderator marked (timed from when it was marked, since a live
 // programme drifts from its plan), else the one whose planned time covers now.
+import { t } from "./i18n.js";
 import { formatTime } from "./api.js";
 import { el } from "./questions.js";
 
@@ -28,10 +29,12 @@ export function currentAgendaItem(event, now = Date.now()) {
 /** "Noch 12 Min: Titel", or "3 Min überzogen: Titel" once the planned duration is over. */
 export function timeLeftText(current, now = Date.now()) {
   if (!current) return "";
-  if (current.endsAt === null) return `Jetzt: ${current.item.title}`;
+  if (current.endsAt === null) return t("Jetzt: {title}", { title: current.item.title });
   const left = current.endsAt - now;
-  if (left >= 0) return `Noch ${Math.max(1, Math.ceil(left / MINUTE))} Min: ${current.item.title}`;
-  return `${Math.ceil(-left / MINUTE)} Min überzogen: ${current.item.title}`;
+  if (left >= 0) {
+    return t("Noch {minutes} Min: {title}", { minutes: Math.max(1, Math.ceil(left / MINUTE)), title: current.item.title });
+  }
+  return t("{minutes} Min überzogen: {title}", { minutes: Math.ceil(-left / MINUTE), title: current.item.title });
 }
 
 /** Marks the current item in a server-rendered agenda list (`li[data-agenda-item]`). */
@@ -45,7 +48,7 @@ export function markAgendaList(list, event) {
     if (isCurrent) li.setAttribute("aria-current", "true");
     else li.removeAttribute("aria-current");
     const badge = li.querySelector(".agenda-now");
-    if (isCurrent && !badge) li.append(el("span", { class: "badge agenda-now" }, "Jetzt"));
+    if (isCurrent && !badge) li.append(el("span", { class: "badge agenda-now" }, t("Jetzt")));
     if (!isCurrent && badge) badge.remove();
   }
 }

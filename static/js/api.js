@@ -1,4 +1,6 @@
 // fetch with JSON in and out; errors carry the server's code so pages can explain them in German.
+import { LANGUAGE, LOCALE, t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, code, message, details) {
     super(message);
@@ -18,7 +20,7 @@ export async function api(method, path, body) {
   try {
     response = await fetch(path, options);
   } catch {
-    throw new ApiError(0, "network", "Keine Verbindung zum Server.");
+    throw new ApiError(0, "network", t("Keine Verbindung zum Server."));
   }
   let data = null;
   try {
@@ -49,10 +51,10 @@ export function announce(text) {
 
 // Events happen in Germany and are announced in German time: a viewer abroad sees the time on the poster.
 const EVENT_TIME_ZONE = "Europe/Berlin";
-const timeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", {
+const timeFormat = new Intl.DateTimeFormat(LOCALE, {
   hour: "2-digit", minute: "2-digit", timeZone: EVENT_TIME_ZONE,
 });
-const dateTimeFormat = new Intl.DateTimeFormat(navigator.language || "de-DE", {
+const dateTimeFormat = new Intl.DateTimeFormat(LOCALE, {
   weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
   timeZone: EVENT_TIME_ZONE,
 });
@@ -68,6 +70,6 @@ export function localiseTimes(root = document) {
   for (const element of root.querySelectorAll("[data-local-range]")) {
     const start = new Date(element.getAttribute("datetime"));
     const end = element.dataset.end ? new Date(element.dataset.end) : null;
-    element.textContent = dateTimeFormat.format(start) + (end ? ` – ${timeFormat.format(end)} Uhr` : "");
+    element.textContent = dateTimeFormat.format(start) + (end ? ` – ${timeFormat.format(end)}${LANGUAGE === "de" ? " Uhr" : ""}` : "");
   }
 }

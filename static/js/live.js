@@ -1,4 +1,5 @@
 // One websocket per page: snapshot or resume from the last sequence number, reconnect with backoff.
+import { t } from "./i18n.js";
 import { CloseCode, MessageType } from "./protocol.js";
 
 const BACKOFF_BASE_MS = 500;
@@ -108,14 +109,16 @@ export function showConnection(element, status) {
   const text = element.querySelector("[data-connection-text]");
   element.dataset.state = status.state;
   if (status.state === "live") {
-    text.textContent = "Live verbunden";
+    text.textContent = t("Live verbunden");
   } else if (status.state === "connecting") {
-    text.textContent = "Verbindung wird aufgebaut …";
+    text.textContent = t("Verbindung wird aufgebaut …");
   } else if (status.state === "gone") {
-    text.textContent = "Diese Veranstaltung gibt es nicht mehr.";
+    text.textContent = t("Diese Veranstaltung gibt es nicht mehr.");
   } else if (status.delay) {
-    text.textContent = `Verbindung unterbrochen – neuer Versuch in ${Math.ceil(status.delay / 1000)} s …`;
+    text.textContent = t("Verbindung unterbrochen – neuer Versuch in {seconds} s …", {
+      seconds: Math.ceil(status.delay / 1000),
+    });
   } else {
-    text.textContent = "Verbindung unterbrochen – neuer Versuch …";
+    text.textContent = t("Verbindung unterbrochen – neuer Versuch …");
   }
 }

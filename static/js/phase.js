@@ -1,4 +1,5 @@
 // Before, live, after: what the viewer page shows around the event, from its planned start and end.
+import { t } from "./i18n.js";
 import { el } from "./questions.js";
 
 export function eventPhase(event, now = Date.now()) {
@@ -17,10 +18,10 @@ export function countdownText(event, now = Date.now()) {
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;
   const parts = [];
-  if (days) parts.push(`${days} ${days === 1 ? "Tag" : "Tagen"}`);
-  if (hours) parts.push(`${hours} ${hours === 1 ? "Stunde" : "Stunden"}`);
-  if (!days && rest) parts.push(`${rest} ${rest === 1 ? "Minute" : "Minuten"}`);
-  return `(in ${parts.join(", ")})`;
+  if (days) parts.push(days === 1 ? t("1 Tag") : t("{count} Tagen", { count: days }));
+  if (hours) parts.push(hours === 1 ? t("1 Stunde") : t("{count} Stunden", { count: hours }));
+  if (!days && rest) parts.push(rest === 1 ? t("1 Minute") : t("{count} Minuten", { count: rest }));
+  return `(${t("in {time}", { time: parts.join(", ") })})`;
 }
 
 /** "0:42:13": when in the stream a question was answered, counted from the planned start. */

@@ -1,25 +1,26 @@
 // Live polls shared by the viewer and moderator pages: a store kept in step with the live messages, German
 // labels and number formats, the results view (both pages) and the answer controls (viewer page).
+import { LOCALE, t } from "./i18n.js";
 import { MessageType } from "./protocol.js";
 import { el } from "./questions.js";
 
 export const KIND_LABELS = Object.freeze({
-  single: "Einfachauswahl",
-  multiple: "Mehrfachauswahl",
-  rating: "Bewertung",
-  words: "Wortwolke",
+  single: t("Einfachauswahl"),
+  multiple: t("Mehrfachauswahl"),
+  rating: t("Bewertung"),
+  words: t("Wortwolke"),
 });
 
-export const STATE_LABELS = Object.freeze({ draft: "Entwurf", open: "Läuft", closed: "Beendet" });
+export const STATE_LABELS = Object.freeze({ draft: t("Entwurf"), open: t("Läuft"), closed: t("Beendet") });
 
-export const VISIBILITY_LABELS = Object.freeze({ live: "live", after_close: "nach dem Ende", never: "nie" });
+export const VISIBILITY_LABELS = Object.freeze({ live: t("live"), after_close: t("nach dem Ende"), never: t("nie") });
 
 export const MAX_WORD = 40;
 export const CHOICE_KINDS = Object.freeze(["single", "multiple"]);
 
-// The page is German whatever the browser says, so numbers are too: "3,6" and "33,3 %".
-const decimal = new Intl.NumberFormat("de-DE", { maximumFractionDigits: 1 });
-const whole = new Intl.NumberFormat("de-DE", { maximumFractionDigits: 0 });
+// Numbers are written the way the page's language writes them ("3,6" and "33,3 %" in German), whatever the browser.
+const decimal = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 1 });
+const whole = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
 
 export function formatCount(count) {
   return whole.format(count);
@@ -30,15 +31,15 @@ export function formatPercent(percent) {
 }
 
 export function formatMean(mean) {
-  return new Intl.NumberFormat("de-DE", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(mean);
+  return new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(mean);
 }
 
 export function answersText(total) {
-  return `${formatCount(total)} ${total === 1 ? "Antwort" : "Antworten"}`;
+  return total === 1 ? t("1 Antwort") : t("{count} Antworten", { count: formatCount(total) });
 }
 
 function votesText(count) {
-  return `${formatCount(count)} ${count === 1 ? "Stimme" : "Stimmen"}`;
+  return count === 1 ? t("1 Stimme") : t("{count} Stimmen", { count: formatCount(count) });
 }
 
 export class PollStore {
@@ -122,12 +123,14 @@ export function describeBallot(poll, ballot) {
   if (ballot.options) {
     return poll.options.filter((o) => ballot.options.includes(o.id)).map((o) => o.label).join(", ");
   }
-  if (ballot.value !== undefined && ballot.value !== null) return `${ballot.value} von ${poll.scale_max}`;
+  if (ballot.value !== undefined && ballot.value !== null) {
+    return t("{value} von {max}", { value: ballot.value, max: poll.scale_max });
+  }
   return `„${ballot.text}“`;
 }
 
 export function scaleEnds(poll) {
-  return { low: "1 = gar nicht", high: `${poll.scale_max} = sehr` };
+  return { low: t("1 = gar nicht"), high: t("{max} = sehr", { max: poll.scale_max }) };
 }
 
 // ---------------------------------------------------------------- results
@@ -143,7 +146,7 @@ function resultRow(label, count, percent, { mine = false, leading = false } = {}
   return el("li", { class: "result-row" + (mine ? " is-mine" : "") + (leading ? " is-leading" : "") },
     el("span", { class: "result-head" },
       el("span", { class: "result-label" }, label,
-        mine ? el("span", { class: "result-mine" }, " (Ihre Wahl)") : null,
+        mine ? el("span", { class: "result-mine" }, ` (${t("Ihre Wahl")})`) : null,
         el("span", { class: "visually-hidden" }, ": ")),
       el("span", { class: "result-value" }, `${votesText(count)} · ${formatPercent(percent)}`)),
     bar(percent));
@@ -153,7 +156,7 @@ function resultRow(label, count, percent, { mine = false, leading = false } = {}
  * The results of a poll, or null when there are none to show. `mine` is this device's ballot (viewers), so
  * its choice is marked in words, not only by colour.
  */
-export function renderResults(poll, { mine = null, heading = "Ergebnis" } = {}) {
+export function renderResults(poll, { mine = null, heading = t("Ergebnis") } = {}) {
   const results = poll.results;
   if (!results) return null;
   const box = el("div", { class: "poll-results" },
@@ -172,15 +175,15 @@ export function renderResults(poll, { mine = null, heading = "Ergebnis" } = {}) 
       });
     })));
     if (poll.kind === "multiple" && results.total > 0) {
-      box.append(el("p", { class: "hint" }, "Mehrfachauswahl: Die Prozente beziehen sich auf alle Antworten und können zusammen über 100 % ergeben."));
+      box.append(el("p", { class: "hint" }, t("Mehrfachauswahl: Die Prozente beziehen sich auf alle Antworten und können zusammen über 100 % ergeben.")));
     }
   } else if (poll.kind === "rating") {
     const ends = scaleEnds(poll);
     box.append(el("p", { class: "poll-mean" },
       results.mean === null || results.mean === undefined
-        ? "Noch keine Bewertung."
-        : [el("span", {}, "Durchschnitt "), el("strong", {}, formatMean(results.mean)),
-          el("span", {}, ` (Skala 1 bis ${poll.scale_max})`)]));
+        ? t("Noch keine Bewertung.")
+        : [el("span", {}, `${t("Durchschnitt")} `), el("strong", {}, formatMean(results.mean)),
+          el("span", {}, ` (${t("Skala 1 bis {max}", { max: poll.scale_max })})`)]));
     const top = Math.max(0, ...(results.values || []).map((v) => v.count));
     box.append(el("ul", { class: "result-list result-list-rating" }, (results.values || []).map((value) => {
       const label = value.value === 1 ? ends.low : value.value === poll.scale_max ? ends.high : String(value.value);
@@ -191,10 +194,10 @@ export function renderResults(poll, { mine = null, heading = "Ergebnis" } = {}) 
   } else if (poll.kind === "words") {
     const words = results.words || [];
     if (!words.length) {
-      box.append(el("p", { class: "empty" }, "Noch keine Wörter."));
+      box.append(el("p", { class: "empty" }, t("Noch keine Wörter.")));
     } else {
       const top = Math.max(...words.map((w) => w.count));
-      box.append(el("ul", { class: "word-cloud", "aria-label": "Genannte Wörter, die häufigsten zuerst" },
+      box.append(el("ul", { class: "word-cloud", "aria-label": t("Genannte Wörter, die häufigsten zuerst") },
         words.map((word) => {
           // Five sizes; the count is always written next to the word as well.
           const size = 1 + Math.round((4 * (word.count - 1)) / Math.max(1, top - 1));
@@ -202,8 +205,8 @@ export function renderResults(poll, { mine = null, heading = "Ergebnis" } = {}) 
           return el("li", { class: `word word-size-${size}` + (isMine ? " is-mine" : "") },
             el("span", { class: "word-text" }, word.text),
             el("span", { class: "word-count" }, formatCount(word.count),
-              el("span", { class: "visually-hidden" }, word.count === 1 ? " Nennung" : " Nennungen")),
-            isMine ? el("span", { class: "visually-hidden" }, " (Ihr Wort)") : null);
+              el("span", { class: "visually-hidden" }, ` ${word.count === 1 ? t("Nennung") : t("Nennungen")}`)),
+            isMine ? el("span", { class: "visually-hidden" }, ` (${t("Ihr Wort")})`) : null);
         })));
     }
   }
@@ -235,18 +238,18 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
         },
         el("span", { class: "poll-choice-mark", "aria-hidden": "true" }, chosen ? "✓" : ""),
         el("span", { class: "poll-choice-label" }, option.label),
-        chosen ? el("span", { class: "poll-choice-mine" }, "Ihre Wahl") : null);
+        chosen ? el("span", { class: "poll-choice-mine" }, t("Ihre Wahl")) : null);
       }));
   }
   if (poll.kind === "multiple") {
     const limit = poll.max_choices || poll.options.length;
     if (!draft.options) draft.options = new Set((mine && mine.options) || []);
     const hintText = poll.max_choices
-      ? `Wählen Sie eine oder mehrere Antworten, höchstens ${poll.max_choices}.`
-      : "Wählen Sie eine oder mehrere Antworten.";
+      ? t("Wählen Sie eine oder mehrere Antworten, höchstens {max}.", { max: poll.max_choices })
+      : t("Wählen Sie eine oder mehrere Antworten.");
     const status = el("span", { class: "poll-picked" });
     const updateStatus = () => {
-      status.textContent = ` ${draft.options.size} von höchstens ${limit} ausgewählt.`;
+      status.textContent = ` ${t("{count} von höchstens {max} ausgewählt.", { count: draft.options.size, max: limit })}`;
     };
     updateStatus();
     const form = el("form", { class: "poll-form", novalidate: true });
@@ -256,7 +259,7 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
       input.addEventListener("change", () => {
         if (input.checked && draft.options.size >= limit) {
           input.checked = false;
-          onInvalid(`Sie können höchstens ${limit} Antworten wählen. Entfernen Sie zuerst einen Haken.`);
+          onInvalid(t("Sie können höchstens {max} Antworten wählen. Entfernen Sie zuerst einen Haken.", { max: limit }));
           return;
         }
         if (input.checked) draft.options.add(option.id);
@@ -269,12 +272,12 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
       el("div", { class: "poll-checks", role: "group", "aria-labelledby": id.title, "aria-describedby": id.hint }, boxes),
       el("p", { class: "hint", id: id.hint }, hintText, status),
       el("button", { type: "submit", class: "button button-primary", "data-action": "submit" },
-        mine ? "Antwort ändern" : "Antwort senden"),
+        mine ? t("Antwort ändern") : t("Antwort senden")),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (draft.options.size === 0) {
-        onInvalid("Bitte wählen Sie mindestens eine Antwort.");
+        onInvalid(t("Bitte wählen Sie mindestens eine Antwort."));
         return;
       }
       // In the order of the options, as the person saw them.
@@ -287,11 +290,11 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
     const buttons = [];
     for (let value = 1; value <= poll.scale_max; value += 1) {
       const chosen = Boolean(mine && mine.value === value);
-      const end = value === 1 ? " – gar nicht" : value === poll.scale_max ? " – sehr" : "";
+      const end = value === 1 ? ` – ${t("gar nicht")}` : value === poll.scale_max ? ` – ${t("sehr")}` : "";
       buttons.push(el("button", {
         type: "button", class: "poll-scale-value" + (chosen ? " is-chosen" : ""), "aria-pressed": String(chosen),
         "data-action": `value-${value}`, onclick: () => onVote({ value }),
-      }, String(value), el("span", { class: "visually-hidden" }, ` von ${poll.scale_max}${end}`)));
+      }, String(value), el("span", { class: "visually-hidden" }, ` ${t("von {max}", { max: poll.scale_max })}${end}`)));
     }
     return el("div", { class: "poll-rating" },
       el("div", {
@@ -310,7 +313,7 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
   input.value = draft.text;
   const counter = el("p", { class: "counter", id: id.count }, "");
   const updateCounter = () => {
-    counter.textContent = `${input.value.length} von ${MAX_WORD} Zeichen`;
+    counter.textContent = t("{count} von {max} Zeichen", { count: input.value.length, max: MAX_WORD });
   };
   updateCounter();
   input.addEventListener("input", () => {
@@ -318,15 +321,15 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
     updateCounter();
   });
   const form = el("form", { class: "poll-form poll-words", novalidate: true },
-    el("label", { for: id.word }, "Ihr Wort oder kurzer Begriff"),
+    el("label", { for: id.word }, t("Ihr Wort oder kurzer Begriff")),
     input, counter,
     el("button", { type: "submit", class: "button button-primary", "data-action": "submit" },
-      mine ? "Wort ändern" : "Wort senden"));
+      mine ? t("Wort ändern") : t("Wort senden")));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) {
-      onInvalid("Bitte geben Sie zuerst ein Wort ein.");
+      onInvalid(t("Bitte geben Sie zuerst ein Wort ein."));
       input.focus();
       return;
     }

@@ -1,11 +1,12 @@
 // Question state shared by the viewer and moderator pages: a map kept in step with the live messages.
+import { t } from "./i18n.js";
 import { MessageType, PUBLIC_STATUSES } from "./protocol.js";
 
 export const STATUS_LABELS = Object.freeze({
-  pending: "Wartet auf Freigabe",
-  approved: "Freigegeben",
-  answered: "Beantwortet",
-  rejected: "Nicht angenommen",
+  pending: t("Wartet auf Freigabe"),
+  approved: t("Freigegeben"),
+  answered: t("Beantwortet"),
+  rejected: t("Nicht angenommen"),
 });
 
 export class QuestionStore {
@@ -142,12 +143,12 @@ export function perFrame(draw) {
 export function addressee(event, question) {
   if (!question || question.panelist_id === null || question.panelist_id === undefined) return null;
   const panelist = ((event && event.panelists) || []).find((p) => p.id === question.panelist_id);
-  return panelist ? `an ${panelist.name}` : null;
+  return panelist ? t("an {name}", { name: panelist.name }) : null;
 }
 
 /** The line under a question on the studio screens: "Frage von Jana · an Malu Dreyer". */
 export function askerLine(event, question) {
-  const from = question.name ? `Frage von ${question.name}` : "Anonym";
+  const from = question.name ? t("Frage von {name}", { name: question.name }) : t("Anonym");
   const to = addressee(event, question);
   return to ? `${from} · ${to}` : from;
 }

@@ -1,13 +1,14 @@
 // Reactions: one-tap buttons (viewer page) and the live meter of how many devices reacted recently (both pages).
+import { t } from "./i18n.js";
 import { announce, api } from "./api.js";
 import { MessageType, REACTION_KINDS } from "./protocol.js";
 import { el } from "./questions.js";
 
 export const REACTIONS = Object.freeze({
-  applause: { emoji: "👏", label: "Applaus" },
-  thumbs_up: { emoji: "👍", label: "Daumen hoch" },
-  heart: { emoji: "❤️", label: "Herz" },
-  thinking: { emoji: "🤔", label: "Nachdenklich" },
+  applause: { emoji: "👏", label: t("Applaus") },
+  thumbs_up: { emoji: "👍", label: t("Daumen hoch") },
+  heart: { emoji: "❤️", label: t("Herz") },
+  thinking: { emoji: "🤔", label: t("Nachdenklich") },
 });
 
 // The server counts a device once per kind within its window; more frequent sends would only be noise.
@@ -31,7 +32,7 @@ export function setUpReactionButtons(container, { slug, live }) {
       button.classList.remove("is-sent");
       void button.offsetWidth; // restart the animation
       button.classList.add("is-sent");
-      announce(`${label} gesendet.`);
+      announce(t("{reaction} gesendet.", { reaction: label }));
       const now = Date.now();
       if (now - (lastSent.get(kind) || 0) < RESEND_AFTER_MS) return;
       lastSent.set(kind, now);

@@ -1,6 +1,7 @@
 // The viewer page: stream consent, asking, upvoting, and the live question list.
 import { currentAgendaItem, markAgendaList, renderAgendaList } from "./agenda.js";
 import { announce, api, localiseTimes, pageConfig } from "./api.js";
+import { t } from "./i18n.js";
 import { countdownText, eventPhase, renderChapters } from "./phase.js";
 import { setUpStream } from "./consent.js";
 import { connectLive, showConnection } from "./live.js";
@@ -19,26 +20,26 @@ const publicList = $("[data-public-list]");
 const mineList = $("[data-mine-list]");
 
 const ERROR_TEXTS = {
-  questions_closed: "Zurzeit werden keine Fragen angenommen.",
-  not_votable: "Diese Frage kann nicht mehr unterstützt werden.",
-  body_too_large: "Der Text ist zu lang.",
-  network: "Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal.",
+  questions_closed: t("Zurzeit werden keine Fragen angenommen."),
+  not_votable: t("Diese Frage kann nicht mehr unterstützt werden."),
+  body_too_large: t("Der Text ist zu lang."),
+  network: t("Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal."),
 };
 
 function questionMeta(question) {
   const to = addressee(store.event, question);
   return el("p", { class: "question-meta" },
-    el("span", { class: "question-name" }, question.name || "Anonym"),
+    el("span", { class: "question-name" }, question.name || t("Anonym")),
     to ? el("span", { class: "question-to" }, to) : null,
-    question.status === "answered" ? el("span", { class: "badge badge-answered" }, "Beantwortet") : null,
-    question.id === store.onAirId ? el("span", { class: "badge badge-on-air" }, "Auf Sendung") : null,
+    question.status === "answered" ? el("span", { class: "badge badge-answered" }, t("Beantwortet")) : null,
+    question.id === store.onAirId ? el("span", { class: "badge badge-on-air" }, t("Auf Sendung")) : null,
   );
 }
 
 function writtenAnswer(question) {
   if (!question.answer) return null;
   return el("div", { class: "written-answer" },
-    el("p", { class: "written-answer-label" }, "Schriftliche Antwort"),
+    el("p", { class: "written-answer-label" }, t("Schriftliche Antwort")),
     el("p", {}, question.answer));
 }
 
@@ -47,8 +48,9 @@ function renderPublic(li, question) {
   const canVote = question.status === "approved";
   li.className = "question" + (question.id === store.onAirId ? " is-on-air" : "")
     + (question.status === "answered" ? " is-answered" : "");
-  const count = `${question.votes} ${question.votes === 1 ? "Stimme" : "Stimmen"}`;
-  const label = voted ? `Sie unterstützen diese Frage. ${count}` : `Frage unterstützen. Bisher ${count}`;
+  const count = question.votes === 1 ? t("1 Stimme") : t("{count} Stimmen", { count: question.votes });
+  const label = voted ? t("Sie unterstützen diese Frage. {count}", { count })
+    : t("Frage unterstützen. Bisher {count}", { count });
   li.append(
     el("div", { class: "question-body" },
       el("p", { class: "question-text" }, question.text),
@@ -68,7 +70,7 @@ function renderMine(li, question) {
     el("p", { class: "question-text" }, question.text),
     el("p", { class: "question-meta" },
       el("span", { class: `badge badge-${question.status}` }, STATUS_LABELS[question.status]),
-      el("span", { class: "question-name" }, question.name || "Anonym"),
+      el("span", { class: "question-name" }, question.name || t("Anonym")),
       addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null),
     ...[writtenAnswer(question)].filter(Boolean), // DOM append() would write "null"
   );
@@ -88,7 +90,7 @@ const render = perFrame(() => {
   box.hidden = !onAir;
   if (onAir) {
     $("[data-on-air-text]").textContent = onAir.text;
-    $("[data-on-air-name]").textContent = onAir.name ? `Gefragt von ${onAir.name}` : "";
+    $("[data-on-air-name]").textContent = onAir.name ? t("Gefragt von {name}", { name: onAir.name }) : "";
   }
 });
 
@@ -98,10 +100,10 @@ async function vote(questionId) {
     store.voted.add(questionId);
     const question = store.questions.get(questionId);
     if (question) question.votes = Math.max(question.votes, result.votes);
-    announce("Ihre Stimme wurde gezählt.");
+    announce(t("Ihre Stimme wurde gezählt."));
     render();
   } catch (error) {
-    announce(ERROR_TEXTS[error.code] || "Die Stimme konnte nicht gezählt werden.");
+    announce(ERROR_TEXTS[error.code] || t("Die Stimme konnte nicht gezählt werden."));
   }
 }
 
@@ -113,7 +115,7 @@ function setUpAskForm() {
   const feedback = $("[data-ask-feedback]");
   const submit = $("[data-ask-submit]");
   const updateCounter = () => {
-    counter.textContent = `${textarea.value.length} von ${MAX_TEXT} Zeichen`;
+    counter.textContent = t("{count} von {max} Zeichen", { count: textarea.value.length, max: MAX_TEXT });
   };
   textarea.addEventListener("input", updateCounter);
   form.addEventListener("submit", async (event) => {
@@ -121,7 +123,7 @@ function setUpAskForm() {
     const text = textarea.value.trim();
     feedback.className = "form-feedback";
     if (!text) {
-      feedback.textContent = "Bitte schreiben Sie zuerst Ihre Frage.";
+      feedback.textContent = t("Bitte schreiben Sie zuerst Ihre Frage.");
       feedback.classList.add("is-error");
       textarea.focus();
       return;
@@ -136,13 +138,14 @@ function setUpAskForm() {
       textarea.value = "";
       updateCounter();
       feedback.textContent = question.status === "approved"
-        ? "Danke! Ihre Frage ist angekommen und für alle sichtbar."
-        : "Danke! Ihre Frage ist angekommen. Sie erscheint für alle, sobald die Moderation sie freigibt.";
+        ? t("Danke! Ihre Frage ist angekommen und für alle sichtbar.")
+        : t("Danke! Ihre Frage ist angekommen. Sie erscheint für alle, sobald die Moderation sie freigibt.");
       feedback.classList.add("is-ok");
       render();
     } catch (error) {
       feedback.textContent = ERROR_TEXTS[error.code]
-        || (error.status === 422 ? "Bitte prüfen Sie Ihre Eingabe: " + error.message : "Die Frage konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.");
+        || (error.status === 422 ? t("Bitte prüfen Sie Ihre Eingabe: {problem}", { problem: error.message })
+          : t("Die Frage konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal."));
       feedback.classList.add("is-error");
     } finally {
       submit.disabled = false;
@@ -173,12 +176,12 @@ function onMessage(message) {
   if (message.type === MessageType.QUESTION) {
     const question = message.question;
     if (question.status === "approved" && (!before || before.status === "pending")) {
-      announce(before && before.mine ? "Ihre Frage wurde freigegeben." : "Neue Frage: " + question.text);
+      announce(before && before.mine ? t("Ihre Frage wurde freigegeben.") : t("Neue Frage: {text}", { text: question.text }));
     } else if (question.status === "rejected" && before && before.mine) {
-      announce("Ihre Frage wurde nicht angenommen.");
+      announce(t("Ihre Frage wurde nicht angenommen."));
     }
   } else if (message.type === MessageType.ON_AIR && message.question) {
-    announce("Jetzt auf Sendung: " + message.question.text);
+    announce(t("Jetzt auf Sendung: {text}", { text: message.question.text }));
   }
   if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) drawAgenda();
   drawPhase();
@@ -223,24 +226,24 @@ const banner = { pollId: null, observed: null, timer: null, observer: null };
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
 const POLL_ERROR_TEXTS = {
-  poll_not_open: "Diese Umfrage ist bereits beendet.",
-  poll_not_found: "Diese Umfrage gibt es nicht mehr.",
-  blocked_text: "Dieses Wort können wir nicht anzeigen.",
-  body_too_large: "Der Text ist zu lang.",
-  no_device: "Bitte laden Sie die Seite neu und versuchen Sie es dann noch einmal.",
+  poll_not_open: t("Diese Umfrage ist bereits beendet."),
+  poll_not_found: t("Diese Umfrage gibt es nicht mehr."),
+  blocked_text: t("Dieses Wort können wir nicht anzeigen."),
+  body_too_large: t("Der Text ist zu lang."),
+  no_device: t("Bitte laden Sie die Seite neu und versuchen Sie es dann noch einmal."),
   network: ERROR_TEXTS.network,
 };
 
 function pollErrorText(poll, error) {
   if (POLL_ERROR_TEXTS[error.code]) return POLL_ERROR_TEXTS[error.code];
   if (error.status === 422) {
-    if (poll.kind === "words") return `Bitte geben Sie ein Wort mit höchstens ${MAX_WORD} Zeichen ein.`;
+    if (poll.kind === "words") return t("Bitte geben Sie ein Wort mit höchstens {max} Zeichen ein.", { max: MAX_WORD });
     if (poll.kind === "multiple" && poll.max_choices) {
-      return `Bitte wählen Sie mindestens eine und höchstens ${poll.max_choices} Antworten.`;
+      return t("Bitte wählen Sie mindestens eine und höchstens {max} Antworten.", { max: poll.max_choices });
     }
-    return "Bitte prüfen Sie Ihre Antwort.";
+    return t("Bitte prüfen Sie Ihre Antwort.");
   }
-  return "Ihre Antwort konnte nicht gezählt werden. Bitte versuchen Sie es noch einmal.";
+  return t("Ihre Antwort konnte nicht gezählt werden. Bitte versuchen Sie es noch einmal.");
 }
 
 /** Open polls first (in the moderators' order), then finished ones that still have something to show. */
@@ -275,7 +278,7 @@ async function votePoll(poll, body) {
     const draft = draftFor(poll.id);
     if (result.ballot && typeof result.ballot.text === "string") draft.text = result.ballot.text;
     if (result.ballot && result.ballot.options) draft.options = new Set(result.ballot.options);
-    showPollFeedback(poll.id, result.replaced ? "Ihre geänderte Antwort wurde gezählt." : "Ihre Antwort wurde gezählt.", "ok");
+    showPollFeedback(poll.id, result.replaced ? t("Ihre geänderte Antwort wurde gezählt.") : t("Ihre Antwort wurde gezählt."), "ok");
   } catch (error) {
     showPollFeedback(poll.id, pollErrorText(poll, error), "error");
   } finally {
@@ -295,7 +298,7 @@ function renderPollCard(li, poll) {
   li.append(el("div", { class: "poll-head" },
     el("h3", { class: "poll-title", id: pollTitleId(poll), tabindex: "-1" }, poll.title),
     el("span", { class: `badge badge-poll-${poll.state}` },
-      open ? [el("span", { "aria-hidden": "true" }, "● "), "Läuft"] : "Umfrage beendet")));
+      open ? [el("span", { "aria-hidden": "true" }, "● "), t("Läuft")] : t("Umfrage beendet"))));
   if (open) {
     li.append(renderBallotForm(poll, {
       draft: draftFor(poll.id),
@@ -303,12 +306,12 @@ function renderPollCard(li, poll) {
       onInvalid: (text) => showPollFeedback(poll.id, text, "error"),
     }));
   }
-  if (mine) li.append(el("p", { class: "poll-mine" }, "Ihre Antwort: ", el("strong", {}, describeBallot(poll, mine))));
+  if (mine) li.append(el("p", { class: "poll-mine" }, t("Ihre Antwort:"), " ", el("strong", {}, describeBallot(poll, mine))));
   const showFeedback = feedback && (open || feedback.kind === "error");
   li.append(el("p", { class: "poll-feedback" + (showFeedback ? ` is-${feedback.kind}` : mine && open ? " is-ok" : "") },
-    showFeedback ? feedback.text : mine && open ? "Ihre Antwort wurde gezählt." : ""));
+    showFeedback ? feedback.text : mine && open ? t("Ihre Antwort wurde gezählt.") : ""));
   if (open && mine && !(showFeedback && feedback.kind === "error")) {
-    li.append(el("p", { class: "hint" }, "Sie können Ihre Antwort ändern, solange die Umfrage läuft."));
+    li.append(el("p", { class: "hint" }, t("Sie können Ihre Antwort ändern, solange die Umfrage läuft.")));
   }
   li.append(el("div", { class: "poll-results-slot", "data-results": true }));
 }
@@ -319,10 +322,10 @@ function pollResultsView(poll) {
   });
   if (results) return results;
   if (poll.results_visibility === "after_close" && poll.state === "open") {
-    return el("p", { class: "hint poll-results-note" }, "Die Ergebnisse erscheinen, sobald die Umfrage beendet ist.");
+    return el("p", { class: "hint poll-results-note" }, t("Die Ergebnisse erscheinen, sobald die Umfrage beendet ist."));
   }
   if (poll.results_visibility === "never") {
-    return el("p", { class: "hint poll-results-note" }, "Die Ergebnisse dieser Umfrage werden hier nicht veröffentlicht.");
+    return el("p", { class: "hint poll-results-note" }, t("Die Ergebnisse dieser Umfrage werden hier nicht veröffentlicht."));
   }
   return null;
 }
@@ -330,7 +333,7 @@ function pollResultsView(poll) {
 const renderPolls = perFrame(() => {
   const polls = visiblePolls();
   $("[data-polls-section]").hidden = polls.length === 0;
-  $("#polls-heading").textContent = polls.length > 1 ? "Umfragen" : "Umfrage";
+  $("#polls-heading").textContent = polls.length > 1 ? t("Umfragen") : t("Umfrage");
   // The card is redrawn when the poll itself changes; results (up to four times a second) only in their slot,
   // so a half-filled answer and the keyboard focus stay where they are.
   renderKeyed(pollList, polls, renderPollCard,
@@ -354,11 +357,11 @@ function onPollMessage(message) {
     const poll = message.poll;
     if (poll.state === "open" && (!before || before.state !== "open")) {
       pollFeedback.delete(poll.id);
-      const label = before ? "Umfrage wieder geöffnet:" : "Neue Umfrage:";
+      const label = before ? t("Umfrage wieder geöffnet:") : t("Neue Umfrage:");
       showBanner(poll, label);
       announce(`${label} ${poll.title}`);
     } else if (poll.state === "closed" && before && before.state === "open") {
-      announce(`Umfrage beendet: ${poll.title}`);
+      announce(t("Umfrage beendet: {title}", { title: poll.title }));
     }
   }
   renderPolls();
