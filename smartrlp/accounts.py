@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from smartrlp.db import Database, utcnow
 from smartrlp.errors import ApiError
+from smartrlp.i18n import gettext
 from smartrlp.web import app_state, render
 
 SESSION_COOKIE = "srl_session"
@@ -190,7 +191,7 @@ async def moderator_page_access(request: Request, event_id: int) -> Moderator | 
     if moderator is None:
         return RedirectResponse(login_url(request.url.path), status_code=303)
     if not await may_moderate(app_state(request).db, moderator, event_id):
-        raise ApiError(403, "forbidden", "Sie moderieren diese Veranstaltung nicht.")
+        raise ApiError(403, "forbidden", gettext("Sie moderieren diese Veranstaltung nicht."))
     return moderator
 
 
@@ -223,7 +224,7 @@ async def login_submit(request: Request) -> Response:
             status=401,
             next=next_path,
             name=name,
-            error="Name oder Passwort stimmt nicht.",
+            error=gettext("Name oder Passwort stimmt nicht."),
         )
     session_id = await start_session(state.db, moderator)
     response = RedirectResponse(next_path, status_code=303)

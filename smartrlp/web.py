@@ -101,11 +101,17 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return render_error(request, 500, "Something went wrong on our side.")
 
 
+def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
+    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
+    return message
+
+
+# German; render_error translates them into the request's language.
 _ERROR_TITLES = {
-    401: "Anmeldung erforderlich",
-    403: "Kein Zugriff",
-    404: "Seite nicht gefunden",
-    500: "Ein Fehler ist aufgetreten",
+    401: N_("Anmeldung erforderlich"),
+    403: N_("Kein Zugriff"),
+    404: N_("Seite nicht gefunden"),
+    500: N_("Ein Fehler ist aufgetreten"),
 }
 
 
@@ -114,9 +120,9 @@ def render_error(request: Request, status: int, detail: str) -> Response:
         templates = app_state(request).templates
     except AttributeError:
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
-    title = _ERROR_TITLES.get(status, "Anfrage nicht möglich")
-    with i18n.language(i18n.DEFAULT_LANGUAGE):  # error pages are not translated yet
-        html = templates.get_template("error.html").render(status=status, title=title, detail=detail, translated=False)
+    # In the request's language; `detail` comes from the code as it is.
+    title = i18n.gettext(_ERROR_TITLES[status]) if status in _ERROR_TITLES else i18n.gettext("Anfrage nicht möglich")
+    html = templates.get_template("error.html").render(status=status, title=title, detail=detail, translated=True)
     return HTMLResponse(html, status_code=status)
 
 
@@ -171,7 +177,7 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
 
 # The pages whose every text is translated. The others stay German whatever language was chosen (and offer no
 # switch), so that no page says lang="en" over German text; a page joins this set with its translations.
-TRANSLATED_TEMPLATES = frozenset({"viewer.html", "join.html"})
+TRANSLATED_TEMPLATES = frozenset({"viewer.html", "join.html", "moderate.html", "login.html", "home.html", "error.html"})
 
 
 def render(request: Request, name: str, /, status: int = 200, **context: Any) -> HTMLResponse:

@@ -95,3 +95,13 @@ def test_an_english_speaking_viewer_takes_part_in_english(pages: Pages, shared_s
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Deutsch").click()
     expect(page.get_by_role("heading", name="Fragen an das Podium")).to_be_visible()
     expect(page.get_by_role("region", name="Meine Fragen")).to_contain_text("Wartet auf Freigabe")
+
+
+def test_no_text_to_translate_hides_inside_a_template_literal() -> None:
+    """`pybabel extract` does not look into `...${t("…")}...`: such a text would stay German in English."""
+    hidden = []
+    for script in sorted((PROJECT_ROOT / "static/js").glob("*.js")):
+        for literal in re.findall(r"`[^`]*`", script.read_text(encoding="utf-8")):
+            if re.search(r"\bt\(\s*\"", literal):
+                hidden.append(f"{script.name}: {literal[:80]}")
+    assert not hidden, "move these t() calls out of the template literals:\n" + "\n".join(hidden)

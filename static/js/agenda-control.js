@@ -1,6 +1,7 @@
 // The moderator's agenda: which item is on now ("Jetzt"), shown to viewers and timed on the presenter screen.
 import { currentAgendaItem, timeLeftText } from "./agenda.js";
 import { api, formatTime } from "./api.js";
+import { t } from "./i18n.js";
 import { el } from "./questions.js";
 
 export class AgendaControl {
@@ -18,7 +19,7 @@ export class AgendaControl {
     this.event = event;
     const current = currentAgendaItem(event);
     this.root.querySelector("[data-mod-agenda-left]").textContent = timeLeftText(current)
-      || "Kein Programmpunkt als laufend markiert.";
+      || t("Kein Programmpunkt als laufend markiert.");
     const agenda = (event && event.agenda) || [];
     this.root.querySelector("[data-mod-agenda-empty]").hidden = agenda.length > 0;
     this.root.querySelector(".mod-agenda-details").hidden = agenda.length === 0;
@@ -28,7 +29,8 @@ export class AgendaControl {
     const nextButton = this.root.querySelector("[data-mod-agenda-next]");
     nextButton.hidden = !next;
     if (next) {
-      nextButton.textContent = marked === null ? `Start: ${next.title}` : `Weiter: ${next.title}`;
+      nextButton.textContent = marked === null
+        ? t("Start: {title}", { title: next.title }) : t("Weiter: {title}", { title: next.title });
       nextButton.onclick = () => this.mark(next.id);
     }
     const signature = JSON.stringify([agenda, marked]);
@@ -43,9 +45,9 @@ export class AgendaControl {
           item.title),
         el("button", {
           type: "button", class: `button ${isCurrent ? "button-primary" : ""}`.trim(), "aria-pressed": String(isCurrent),
-          "aria-label": `Jetzt: ${item.title}`, dataset: { itemId: String(item.id) },
+          "aria-label": t("Jetzt: {title}", { title: item.title }), dataset: { itemId: String(item.id) },
           onclick: () => this.mark(isCurrent ? null : item.id),
-        }, "Jetzt"));
+        }, t("Jetzt")));
     }));
     if (focused) this.list.querySelector(`[data-item-id="${focused}"]`)?.focus();
   }
@@ -54,10 +56,11 @@ export class AgendaControl {
     try {
       await api("PUT", `${this.base}/agenda/current`, { item_id: itemId });
       const item = ((this.event && this.event.agenda) || []).find((candidate) => candidate.id === itemId);
-      this.feedback.textContent = item ? `Jetzt läuft: ${item.title}` : "Kein Programmpunkt als laufend markiert.";
+      this.feedback.textContent = item
+        ? t("Jetzt läuft: {title}", { title: item.title }) : t("Kein Programmpunkt als laufend markiert.");
       this.feedback.className = "form-feedback is-ok";
     } catch (error) {
-      this.feedback.textContent = `Das ging nicht: ${error.message || error.code}`;
+      this.feedback.textContent = t("Das ging nicht: {reason}", { reason: error.message || error.code });
       this.feedback.className = "form-feedback is-error";
       if (error.status === 401) this.explain(error);
     }

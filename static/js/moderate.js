@@ -6,6 +6,7 @@ import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISI
 import { MessageType } from "./protocol.js";
 import { addressee, el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
 import { ReactionMeter } from "./reactions.js";
+import { t } from "./i18n.js";
 import { StudioControl } from "./studio-control.js";
 
 const config = pageConfig();
@@ -17,18 +18,18 @@ const toast = document.querySelector("[data-toast]");
 const undoButton = document.querySelector("[data-undo]");
 
 const ACTION_DONE = {
-  approved: "Freigegeben",
-  rejected: "Abgelehnt",
-  answered: "Als beantwortet markiert",
-  pending: "Zurück in den Eingang gelegt",
+  approved: t("Freigegeben"),
+  rejected: t("Abgelehnt"),
+  answered: t("Als beantwortet markiert"),
+  pending: t("Zurück in den Eingang gelegt"),
 };
 
 const ERROR_TEXTS = {
-  version_conflict: "Jemand anderes hat diese Frage gerade geändert. Die aktuelle Fassung wird angezeigt.",
-  changed_since: "Die Frage wurde seitdem geändert; bitte von Hand korrigieren.",
-  nothing_to_undo: "Es gibt keine eigene Aktion mehr zum Rückgängigmachen.",
-  unauthorized: "Ihre Anmeldung ist abgelaufen. Bitte neu anmelden.",
-  network: "Keine Verbindung zum Server. Die Aktion wurde nicht ausgeführt.",
+  version_conflict: t("Jemand anderes hat diese Frage gerade geändert. Die aktuelle Fassung wird angezeigt."),
+  changed_since: t("Die Frage wurde seitdem geändert; bitte von Hand korrigieren."),
+  nothing_to_undo: t("Es gibt keine eigene Aktion mehr zum Rückgängigmachen."),
+  unauthorized: t("Ihre Anmeldung ist abgelaufen. Bitte neu anmelden."),
+  network: t("Keine Verbindung zum Server. Die Aktion wurde nicht ausgeführt."),
 };
 
 function say(text, kind = "ok") {
@@ -40,7 +41,7 @@ function explain(error) {
   if (error.status === 401) {
     location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
   }
-  say(ERROR_TEXTS[error.code] || `Aktion nicht möglich: ${error.message || error.code}`, "error");
+  say(ERROR_TEXTS[error.code] || t("Aktion nicht möglich: {reason}", { reason: error.message || error.code }), "error");
 }
 
 async function change(question, body, doneText) {
@@ -48,7 +49,7 @@ async function change(question, body, doneText) {
     const updated = await api("PATCH", `${base}/questions/${question.id}`, body);
     store.upsert(updated);
     if (body.highlighted !== undefined) store.onAirId = updated.highlighted ? updated.id : (store.onAirId === updated.id ? null : store.onAirId);
-    say(`${doneText}: „${shorten(updated.text)}“`);
+    say(t("{action}: „{text}“", { action: doneText, text: shorten(updated.text) }));
     render();
   } catch (error) {
     if (error.code === "version_conflict" && error.details?.question) store.upsert(error.details.question);
@@ -61,7 +62,7 @@ async function undo() {
   try {
     const result = await api("POST", `${base}/moderation/undo`);
     store.upsert(result.question);
-    say(`Rückgängig gemacht: „${shorten(result.question.text)}“`);
+    say(t("Rückgängig gemacht: „{text}“", { text: shorten(result.question.text) }));
     render();
   } catch (error) {
     explain(error);
@@ -80,28 +81,28 @@ function actionButton(label, action, onclick, extraClass = "") {
 function actionsFor(question) {
   const onAir = store.onAirId === question.id;
   const status = (value) => () => change(question, { status: value }, ACTION_DONE[value]);
-  const air = actionButton(onAir ? "Von Sendung nehmen" : "Auf Sendung", onAir ? "off-air" : "on-air",
-    () => change(question, { highlighted: !onAir }, onAir ? "Von Sendung genommen" : "Auf Sendung"),
+  const air = actionButton(onAir ? t("Von Sendung nehmen") : t("Auf Sendung"), onAir ? "off-air" : "on-air",
+    () => change(question, { highlighted: !onAir }, onAir ? t("Von Sendung genommen") : t("Auf Sendung")),
     onAir ? "" : "button-air");
-  const edit = actionButton("Bearbeiten", "edit", () => {
+  const edit = actionButton(t("Bearbeiten"), "edit", () => {
     editing.add(question.id);
     render();
   }, "button-quiet");
-  const answer = actionButton(question.answer ? "Antwort ändern" : "Schriftlich antworten", "answer", () => {
+  const answer = actionButton(question.answer ? t("Antwort ändern") : t("Schriftlich antworten"), "answer", () => {
     answering.add(question.id);
     render();
   }, "button-quiet");
   switch (question.status) {
     case "pending":
-      return [actionButton("Freigeben", "approve", status("approved"), "button-primary"),
-        actionButton("Ablehnen", "reject", status("rejected"), "button-danger"), air, edit];
+      return [actionButton(t("Freigeben"), "approve", status("approved"), "button-primary"),
+        actionButton(t("Ablehnen"), "reject", status("rejected"), "button-danger"), air, edit];
     case "approved":
-      return [air, actionButton("Beantwortet", "answered", status("answered")), edit, answer,
-        actionButton("Ablehnen", "reject", status("rejected"), "button-danger")];
+      return [air, actionButton(t("Beantwortet"), "answered", status("answered")), edit, answer,
+        actionButton(t("Ablehnen"), "reject", status("rejected"), "button-danger")];
     case "answered":
-      return [actionButton("Wieder freigeben", "approve", status("approved")), edit, answer];
+      return [actionButton(t("Wieder freigeben"), "approve", status("approved")), edit, answer];
     default:
-      return [actionButton("Doch freigeben", "approve", status("approved")), edit];
+      return [actionButton(t("Doch freigeben"), "approve", status("approved")), edit];
   }
 }
 
@@ -115,18 +116,18 @@ function editor(li, question) {
   };
   const save = () => {
     editing.delete(question.id);
-    change(question, { text: textarea.value, version: question.version }, "Text geändert");
+    change(question, { text: textarea.value, version: question.version }, t("Text geändert"));
   };
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Escape") stop();
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) save();
   });
   li.append(
-    el("label", { for: id }, "Text der Frage bearbeiten"),
+    el("label", { for: id }, t("Text der Frage bearbeiten")),
     textarea,
     el("div", { class: "actions" },
-      actionButton("Speichern", "save", save, "button-primary"),
-      actionButton("Abbrechen", "cancel", stop, "button-quiet")),
+      actionButton(t("Speichern"), "save", save, "button-primary"),
+      actionButton(t("Abbrechen"), "cancel", stop, "button-quiet")),
   );
   requestAnimationFrame(() => textarea.focus());
 }
@@ -143,7 +144,7 @@ function answerEditor(li, question) {
     answering.delete(question.id);
     const answer = textarea.value.trim();
     change(question, { answer: answer || null, version: question.version },
-      answer ? "Schriftliche Antwort gespeichert" : "Schriftliche Antwort entfernt");
+      answer ? t("Schriftliche Antwort gespeichert") : t("Schriftliche Antwort entfernt"));
   };
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Escape") stop();
@@ -151,11 +152,11 @@ function answerEditor(li, question) {
   });
   li.append(
     el("p", { class: "question-text" }, question.text),
-    el("label", { for: id }, "Schriftliche Antwort (für alle sichtbar, wo die Frage sichtbar ist)"),
+    el("label", { for: id }, t("Schriftliche Antwort (für alle sichtbar, wo die Frage sichtbar ist)")),
     textarea,
     el("div", { class: "actions" },
-      actionButton("Antwort speichern", "save-answer", save, "button-primary"),
-      actionButton("Abbrechen", "cancel", stop, "button-quiet")),
+      actionButton(t("Antwort speichern"), "save-answer", save, "button-primary"),
+      actionButton(t("Abbrechen"), "cancel", stop, "button-quiet")),
   );
   requestAnimationFrame(() => textarea.focus());
 }
@@ -173,12 +174,12 @@ function renderCard(li, question) {
   li.append(
     el("p", { class: "question-text" }, question.text),
     el("p", { class: "question-meta" },
-      el("span", { class: "question-name" }, question.name || "Anonym"),
+      el("span", { class: "question-name" }, question.name || t("Anonym")),
       addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null,
-      el("span", {}, `${question.votes} ${question.votes === 1 ? "Stimme" : "Stimmen"}`),
+      el("span", {}, question.votes === 1 ? t("1 Stimme") : t("{count} Stimmen", { count: question.votes })),
       el("time", { datetime: question.created_at }, formatTime(question.created_at))),
     ...(question.answer ? [el("div", { class: "written-answer" },
-      el("p", { class: "written-answer-label" }, "Schriftliche Antwort"), el("p", {}, question.answer))] : []),
+      el("p", { class: "written-answer-label" }, t("Schriftliche Antwort")), el("p", {}, question.answer))] : []),
     el("div", { class: "actions" }, actionsFor(question)),
   );
 }
@@ -201,11 +202,11 @@ const render = perFrame(() => {
   box.replaceChildren(onAir
     ? el("div", {},
       el("p", { class: "on-air-text" }, onAir.text),
-      el("p", { class: "question-meta" }, onAir.name || "Anonym"),
+      el("p", { class: "question-meta" }, onAir.name || t("Anonym")),
       el("div", { class: "actions" },
-        actionButton("Beantwortet", "answered", () => change(onAir, { status: "answered" }, ACTION_DONE.answered), "button-primary"),
-        actionButton("Von Sendung nehmen", "off-air", () => change(onAir, { highlighted: false }, "Von Sendung genommen"))))
-    : el("p", { class: "empty" }, "Zurzeit ist keine Frage auf Sendung."));
+        actionButton(t("Beantwortet"), "answered", () => change(onAir, { status: "answered" }, ACTION_DONE.answered), "button-primary"),
+        actionButton(t("Von Sendung nehmen"), "off-air", () => change(onAir, { highlighted: false }, t("Von Sendung genommen")))))
+    : el("p", { class: "empty" }, t("Zurzeit ist keine Frage auf Sendung.")));
 });
 
 const panelistFilter = document.querySelector("[data-panelist-filter]");
@@ -218,7 +219,7 @@ function drawPanelistFilter() {
   if (panelistFilter.dataset.signature === signature) return;
   panelistFilter.dataset.signature = signature;
   const chosen = panelistFilter.value;
-  panelistFilter.replaceChildren(el("option", { value: "" }, "alle (auch das ganze Podium)"),
+  panelistFilter.replaceChildren(el("option", { value: "" }, t("alle (auch das ganze Podium)")),
     ...panelists.map((p) => el("option", { value: String(p.id) }, p.role ? `${p.name} (${p.role})` : p.name)));
   panelistFilter.value = panelists.some((p) => String(p.id) === chosen) ? chosen : "";
 }
@@ -237,7 +238,7 @@ function onMessage(message) {
   const before = message.question ? store.questions.get(message.question.id) : null;
   if (!store.apply(message)) return;
   if (message.type === MessageType.QUESTION && !before && message.question.status === "pending") {
-    announce("Neue Frage im Eingang.");
+    announce(t("Neue Frage im Eingang."));
   }
   render();
 }
@@ -253,18 +254,19 @@ const MAX_OPTIONS = 12;
 const MAX_OPTION_LENGTH = 100;
 
 const POLL_ERROR_TEXTS = {
-  poll_not_found: "Diese Umfrage gibt es nicht mehr.",
-  poll_open: "Eine laufende Umfrage kann nicht gelöscht werden. Bitte beenden Sie sie zuerst.",
-  poll_not_editable: "Eine gestartete Umfrage kann nicht mehr geändert werden. Setzen Sie sie dafür zuerst zurück.",
-  invalid_transition: "Das geht im jetzigen Zustand der Umfrage nicht.",
+  poll_not_found: t("Diese Umfrage gibt es nicht mehr."),
+  poll_open: t("Eine laufende Umfrage kann nicht gelöscht werden. Bitte beenden Sie sie zuerst."),
+  poll_not_editable: t("Eine gestartete Umfrage kann nicht mehr geändert werden. Setzen Sie sie dafür zuerst zurück."),
+  invalid_transition: t("Das geht im jetzigen Zustand der Umfrage nicht."),
 };
 
 const POLL_FIELD_TEXTS = {
-  title: "Bitte geben Sie eine Frage mit höchstens 200 Zeichen ein.",
-  options: `Bitte prüfen Sie die Antwortmöglichkeiten: 2 bis ${MAX_OPTIONS}, keine doppelt, je höchstens ${MAX_OPTION_LENGTH} Zeichen.`,
-  max_choices: "„Höchstens wählbar“ muss zwischen 2 und der Zahl der Antwortmöglichkeiten liegen.",
-  scale_max: "Die Skala kann 1 bis 5 oder 1 bis 10 sein.",
-  results_visibility: "Bitte wählen Sie, wann das Publikum die Ergebnisse sieht.",
+  title: t("Bitte geben Sie eine Frage mit höchstens 200 Zeichen ein."),
+  options: t("Bitte prüfen Sie die Antwortmöglichkeiten: 2 bis {max}, keine doppelt, je höchstens {length} Zeichen.",
+    { max: MAX_OPTIONS, length: MAX_OPTION_LENGTH }),
+  max_choices: t("„Höchstens wählbar“ muss zwischen 2 und der Zahl der Antwortmöglichkeiten liegen."),
+  scale_max: t("Die Skala kann 1 bis 5 oder 1 bis 10 sein."),
+  results_visibility: t("Bitte wählen Sie, wann das Publikum die Ergebnisse sieht."),
 };
 
 function explainPoll(poll, error) {
@@ -286,7 +288,7 @@ async function changePoll(poll, method, body, doneText) {
       if (body.position !== undefined) pollStore.move(poll.id, updated.position);
       pollStore.upsert(updated);
     }
-    say(`${doneText}: „${shorten(poll.title)}“`);
+    say(t("{action}: „{text}“", { action: doneText, text: shorten(poll.title) }));
     if (method === "DELETE") pollNotice.delete(poll.id);
     else pollNotice.set(poll.id, { text: `${doneText}.`, kind: "ok" });
   } catch (error) {
@@ -299,11 +301,13 @@ async function changePoll(poll, method, body, doneText) {
 
 function pollSummary(poll) {
   const parts = [KIND_LABELS[poll.kind]];
-  if (CHOICE_KINDS.includes(poll.kind)) parts.push(`${poll.options.length} Antwortmöglichkeiten`);
-  if (poll.kind === "multiple") parts.push(poll.max_choices ? `höchstens ${poll.max_choices} wählbar` : "beliebig viele wählbar");
-  if (poll.kind === "rating") parts.push(`Skala 1 bis ${poll.scale_max}`);
-  if (poll.state === "open" && poll.opened_at) parts.push(`läuft seit ${formatTime(poll.opened_at)} Uhr`);
-  if (poll.state === "closed" && poll.closed_at) parts.push(`beendet um ${formatTime(poll.closed_at)} Uhr`);
+  if (CHOICE_KINDS.includes(poll.kind)) parts.push(t("{count} Antwortmöglichkeiten", { count: poll.options.length }));
+  if (poll.kind === "multiple") {
+    parts.push(poll.max_choices ? t("höchstens {max} wählbar", { max: poll.max_choices }) : t("beliebig viele wählbar"));
+  }
+  if (poll.kind === "rating") parts.push(t("Skala 1 bis {max}", { max: poll.scale_max }));
+  if (poll.state === "open" && poll.opened_at) parts.push(t("läuft seit {time} Uhr", { time: formatTime(poll.opened_at) }));
+  if (poll.state === "closed" && poll.closed_at) parts.push(t("beendet um {time} Uhr", { time: formatTime(poll.closed_at) }));
   return parts.join(" · ");
 }
 
@@ -319,8 +323,8 @@ function pollActions(li, poll, index, count) {
   const asking = pollConfirm.get(poll.id);
   if (asking) {
     const question = asking === "delete"
-      ? "Diese Umfrage mit allen Antworten endgültig löschen?"
-      : "Alle Antworten löschen und die Umfrage wieder zum Entwurf machen?";
+      ? t("Diese Umfrage mit allen Antworten endgültig löschen?")
+      : t("Alle Antworten löschen und die Umfrage wieder zum Entwurf machen?");
     const cancel = () => {
       pollConfirm.delete(poll.id);
       renderPolls();
@@ -328,17 +332,17 @@ function pollActions(li, poll, index, count) {
     };
     const confirm = () => {
       pollConfirm.delete(poll.id);
-      if (asking === "delete") changePoll(poll, "DELETE", undefined, "Gelöscht");
-      else changePoll(poll, "PATCH", { state: "draft" }, "Zurückgesetzt");
+      if (asking === "delete") changePoll(poll, "DELETE", undefined, t("Gelöscht"));
+      else changePoll(poll, "PATCH", { state: "draft" }, t("Zurückgesetzt"));
     };
     return el("div", {
-      class: "poll-confirm", role: "group", "aria-label": "Bestätigung",
+      class: "poll-confirm", role: "group", "aria-label": t("Bestätigung"),
       onkeydown: (event) => event.key === "Escape" && cancel(),
     },
       el("p", {}, question),
       el("div", { class: "actions" },
-        actionButton(asking === "delete" ? "Ja, löschen" : "Ja, zurücksetzen", "confirm", confirm, "button-danger"),
-        actionButton("Abbrechen", "cancel", cancel, "button-quiet")));
+        actionButton(asking === "delete" ? t("Ja, löschen") : t("Ja, zurücksetzen"), "confirm", confirm, "button-danger"),
+        actionButton(t("Abbrechen"), "cancel", cancel, "button-quiet")));
   }
   const ask = (what) => () => {
     pollConfirm.set(poll.id, what);
@@ -347,29 +351,29 @@ function pollActions(li, poll, index, count) {
   };
   const buttons = [];
   if (poll.state === "draft") {
-    buttons.push(actionButton("Starten", "start", () => changePoll(poll, "PATCH", { state: "open" }, "Gestartet"), "button-primary"));
+    buttons.push(actionButton(t("Starten"), "start", () => changePoll(poll, "PATCH", { state: "open" }, t("Gestartet")), "button-primary"));
   } else if (poll.state === "open") {
-    buttons.push(actionButton("Beenden", "close", () => changePoll(poll, "PATCH", { state: "closed" }, "Beendet"), "button-air"));
+    buttons.push(actionButton(t("Beenden"), "close", () => changePoll(poll, "PATCH", { state: "closed" }, t("Beendet")), "button-air"));
   } else {
-    buttons.push(actionButton("Wieder öffnen", "reopen", () => changePoll(poll, "PATCH", { state: "open" }, "Wieder geöffnet")));
-    buttons.push(actionButton("Zurücksetzen", "reset", ask("reset"), "button-danger"));
+    buttons.push(actionButton(t("Wieder öffnen"), "reopen", () => changePoll(poll, "PATCH", { state: "open" }, t("Wieder geöffnet"))));
+    buttons.push(actionButton(t("Zurücksetzen"), "reset", ask("reset"), "button-danger"));
   }
-  if (poll.state !== "open") buttons.push(actionButton("Löschen", "delete", ask("delete"), "button-danger"));
+  if (poll.state !== "open") buttons.push(actionButton(t("Löschen"), "delete", ask("delete"), "button-danger"));
   // At the top (or bottom) its own button is disabled; keyboard focus goes to the other one, not lost.
   const up = el("button", {
     type: "button", class: "button button-quiet", "data-action": "up", disabled: index === 0,
     onclick: async () => {
-      await changePoll(poll, "PATCH", { position: index }, "Nach oben verschoben");
+      await changePoll(poll, "PATCH", { position: index }, t("Nach oben verschoben"));
       if (index === 1) focusLater(li, "down");
     },
-  }, el("span", { "aria-hidden": "true" }, "↑"), "Nach oben");
+  }, el("span", { "aria-hidden": "true" }, "↑"), t("Nach oben"));
   const down = el("button", {
     type: "button", class: "button button-quiet", "data-action": "down", disabled: index === count - 1,
     onclick: async () => {
-      await changePoll(poll, "PATCH", { position: index + 2 }, "Nach unten verschoben");
+      await changePoll(poll, "PATCH", { position: index + 2 }, t("Nach unten verschoben"));
       if (index === count - 2) focusLater(li, "up");
     },
-  }, el("span", { "aria-hidden": "true" }, "↓"), "Nach unten");
+  }, el("span", { "aria-hidden": "true" }, "↓"), t("Nach unten"));
   return el("div", { class: "actions" }, buttons, up, down);
 }
 
@@ -382,7 +386,7 @@ function renderPollAdmin(li, poll) {
     Object.entries(VISIBILITY_LABELS).map(([value, label]) =>
       el("option", { value, selected: value === poll.results_visibility }, label)));
   visibility.addEventListener("change", () => changePoll(poll, "PATCH", { results_visibility: visibility.value },
-    `Ergebnisse für das Publikum: ${VISIBILITY_LABELS[visibility.value]}`));
+    t("Ergebnisse für das Publikum: {visibility}", { visibility: VISIBILITY_LABELS[visibility.value] })));
   li.append(...[
     el("div", { class: "poll-head" },
       el("h3", { class: "poll-title" }, el("span", { class: "poll-position" }, `${index + 1}. `), poll.title),
@@ -390,9 +394,9 @@ function renderPollAdmin(li, poll) {
         poll.state === "open" ? el("span", { "aria-hidden": "true" }, "● ") : null, STATE_LABELS[poll.state])),
     el("p", { class: "poll-meta" }, pollSummary(poll)),
     poll.state === "draft" && CHOICE_KINDS.includes(poll.kind)
-      ? el("ul", { class: "poll-option-preview", "aria-label": "Antwortmöglichkeiten" }, poll.options.map((o) => el("li", {}, o.label)))
+      ? el("ul", { class: "poll-option-preview", "aria-label": t("Antwortmöglichkeiten") }, poll.options.map((o) => el("li", {}, o.label)))
       : null,
-    el("div", { class: "poll-visibility" }, el("label", { for: selectId }, "Ergebnisse für das Publikum:"), visibility),
+    el("div", { class: "poll-visibility" }, el("label", { for: selectId }, t("Ergebnisse für das Publikum:")), visibility),
     pollActions(li, poll, index, polls.length),
     pollNotice.has(poll.id)
       ? el("p", { class: `poll-notice is-${pollNotice.get(poll.id).kind}` }, pollNotice.get(poll.id).text) : null,
@@ -414,7 +418,7 @@ const renderPolls = perFrame(() => {
     if (!slot || slot.dataset.sig === signature) continue;
     slot.dataset.sig = signature;
     const view = poll.state === "draft" ? null
-      : renderResults(poll, { heading: poll.state === "closed" ? "Endergebnis" : "Live-Ergebnis" });
+      : renderResults(poll, { heading: poll.state === "closed" ? t("Endergebnis") : t("Live-Ergebnis") });
     slot.replaceChildren(...(view ? [view] : []));
   }
 });
@@ -443,21 +447,24 @@ function setUpPollForm() {
     feedback.textContent = "";
     const kind = fields.kind.value;
     const body = { title: fields.title.value.trim(), kind, results_visibility: fields.results_visibility.value };
-    if (!body.title) return problem("Bitte geben Sie die Frage der Umfrage ein.", fields.title);
+    if (!body.title) return problem(t("Bitte geben Sie die Frage der Umfrage ein."), fields.title);
     if (CHOICE_KINDS.includes(kind)) {
       const options = fields.options.value.split("\n").map((line) => line.trim()).filter(Boolean);
-      if (options.length < 2) return problem("Bitte geben Sie mindestens zwei Antwortmöglichkeiten ein, eine pro Zeile.", fields.options);
-      if (options.length > MAX_OPTIONS) return problem(`Bitte geben Sie höchstens ${MAX_OPTIONS} Antwortmöglichkeiten ein.`, fields.options);
-      if (options.some((o) => o.length > MAX_OPTION_LENGTH)) {
-        return problem(`Eine Antwortmöglichkeit darf höchstens ${MAX_OPTION_LENGTH} Zeichen lang sein.`, fields.options);
+      if (options.length < 2) return problem(t("Bitte geben Sie mindestens zwei Antwortmöglichkeiten ein, eine pro Zeile."), fields.options);
+      if (options.length > MAX_OPTIONS) {
+        return problem(t("Bitte geben Sie höchstens {max} Antwortmöglichkeiten ein.", { max: MAX_OPTIONS }), fields.options);
       }
-      if (new Set(options).size !== options.length) return problem("Jede Antwortmöglichkeit darf nur einmal vorkommen.", fields.options);
+      if (options.some((o) => o.length > MAX_OPTION_LENGTH)) {
+        return problem(t("Eine Antwortmöglichkeit darf höchstens {max} Zeichen lang sein.", { max: MAX_OPTION_LENGTH }), fields.options);
+      }
+      if (new Set(options).size !== options.length) return problem(t("Jede Antwortmöglichkeit darf nur einmal vorkommen."), fields.options);
       body.options = options;
       if (kind === "multiple") {
         const raw = fields.max_choices.value.trim();
         const max = raw === "" ? null : Number(raw);
         if (max !== null && !(Number.isInteger(max) && max >= 2 && max <= options.length)) {
-          return problem(`„Höchstens wählbar“ muss eine Zahl von 2 bis ${options.length} sein, oder leer.`, fields.max_choices);
+          return problem(t("„Höchstens wählbar“ muss eine Zahl von 2 bis {max} sein, oder leer.", { max: options.length }),
+            fields.max_choices);
         }
         body.max_choices = max;
       }
@@ -471,14 +478,16 @@ function setUpPollForm() {
       fields.title.value = "";
       fields.options.value = "";
       fields.max_choices.value = "";
-      feedback.textContent = `Entwurf gespeichert: „${shorten(poll.title)}“. Starten Sie ihn in der Liste mit „Starten“.`;
+      feedback.textContent = t("Entwurf gespeichert: „{title}“. Starten Sie ihn in der Liste mit „Starten“.",
+        { title: shorten(poll.title) });
       feedback.className = "form-feedback is-ok";
       renderPolls();
     } catch (error) {
       if (error.status === 401) explain(error);
       const field = error.details?.field;
       feedback.textContent = POLL_ERROR_TEXTS[error.code] || POLL_FIELD_TEXTS[field]
-        || (error.code === "network" ? ERROR_TEXTS.network : `Die Umfrage konnte nicht gespeichert werden: ${error.message || error.code}`);
+        || (error.code === "network" ? ERROR_TEXTS.network
+          : t("Die Umfrage konnte nicht gespeichert werden: {reason}", { reason: error.message || error.code }));
       feedback.className = "form-feedback is-error";
       if (field && fields[field]) fields[field].setAttribute("aria-invalid", "true");
     } finally {

@@ -21,7 +21,8 @@ export function countdownText(event, now = Date.now()) {
   if (days) parts.push(days === 1 ? t("1 Tag") : t("{count} Tagen", { count: days }));
   if (hours) parts.push(hours === 1 ? t("1 Stunde") : t("{count} Stunden", { count: hours }));
   if (!days && rest) parts.push(rest === 1 ? t("1 Minute") : t("{count} Minuten", { count: rest }));
-  return `(${t("in {time}", { time: parts.join(", ") })})`;
+  const text = t("in {time}", { time: parts.join(", ") });
+  return `(${text})`;
 }
 
 /** "0:42:13": when in the stream a question was answered, counted from the planned start. */

@@ -146,7 +146,7 @@ function resultRow(label, count, percent, { mine = false, leading = false } = {}
   return el("li", { class: "result-row" + (mine ? " is-mine" : "") + (leading ? " is-leading" : "") },
     el("span", { class: "result-head" },
       el("span", { class: "result-label" }, label,
-        mine ? el("span", { class: "result-mine" }, ` (${t("Ihre Wahl")})`) : null,
+        mine ? el("span", { class: "result-mine" }, " (", t("Ihre Wahl"), ")") : null,
         el("span", { class: "visually-hidden" }, ": ")),
       el("span", { class: "result-value" }, `${votesText(count)} · ${formatPercent(percent)}`)),
     bar(percent));
@@ -182,8 +182,8 @@ export function renderResults(poll, { mine = null, heading = t("Ergebnis") } = {
     box.append(el("p", { class: "poll-mean" },
       results.mean === null || results.mean === undefined
         ? t("Noch keine Bewertung.")
-        : [el("span", {}, `${t("Durchschnitt")} `), el("strong", {}, formatMean(results.mean)),
-          el("span", {}, ` (${t("Skala 1 bis {max}", { max: poll.scale_max })})`)]));
+        : [el("span", {}, t("Durchschnitt"), " "), el("strong", {}, formatMean(results.mean)),
+          el("span", {}, " (", t("Skala 1 bis {max}", { max: poll.scale_max }), ")")]));
     const top = Math.max(0, ...(results.values || []).map((v) => v.count));
     box.append(el("ul", { class: "result-list result-list-rating" }, (results.values || []).map((value) => {
       const label = value.value === 1 ? ends.low : value.value === poll.scale_max ? ends.high : String(value.value);
@@ -205,8 +205,8 @@ export function renderResults(poll, { mine = null, heading = t("Ergebnis") } = {
           return el("li", { class: `word word-size-${size}` + (isMine ? " is-mine" : "") },
             el("span", { class: "word-text" }, word.text),
             el("span", { class: "word-count" }, formatCount(word.count),
-              el("span", { class: "visually-hidden" }, ` ${word.count === 1 ? t("Nennung") : t("Nennungen")}`)),
-            isMine ? el("span", { class: "visually-hidden" }, ` (${t("Ihr Wort")})`) : null);
+              el("span", { class: "visually-hidden" }, " ", word.count === 1 ? t("Nennung") : t("Nennungen"))),
+            isMine ? el("span", { class: "visually-hidden" }, " (", t("Ihr Wort"), ")") : null);
         })));
     }
   }
@@ -249,7 +249,8 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
       : t("Wählen Sie eine oder mehrere Antworten.");
     const status = el("span", { class: "poll-picked" });
     const updateStatus = () => {
-      status.textContent = ` ${t("{count} von höchstens {max} ausgewählt.", { count: draft.options.size, max: limit })}`;
+      const picked = t("{count} von höchstens {max} ausgewählt.", { count: draft.options.size, max: limit });
+      status.textContent = ` ${picked}`;
     };
     updateStatus();
     const form = el("form", { class: "poll-form", novalidate: true });
@@ -290,11 +291,13 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
     const buttons = [];
     for (let value = 1; value <= poll.scale_max; value += 1) {
       const chosen = Boolean(mine && mine.value === value);
-      const end = value === 1 ? ` – ${t("gar nicht")}` : value === poll.scale_max ? ` – ${t("sehr")}` : "";
+      const notAtAll = t("gar nicht");
+      const veryMuch = t("sehr");
+      const end = value === 1 ? ` – ${notAtAll}` : value === poll.scale_max ? ` – ${veryMuch}` : "";
       buttons.push(el("button", {
         type: "button", class: "poll-scale-value" + (chosen ? " is-chosen" : ""), "aria-pressed": String(chosen),
         "data-action": `value-${value}`, onclick: () => onVote({ value }),
-      }, String(value), el("span", { class: "visually-hidden" }, ` ${t("von {max}", { max: poll.scale_max })}${end}`)));
+      }, String(value), el("span", { class: "visually-hidden" }, " ", t("von {max}", { max: poll.scale_max }), end)));
     }
     return el("div", { class: "poll-rating" },
       el("div", {

@@ -1,5 +1,5 @@
 // Reactions: one-tap buttons (viewer page) and the live meter of how many devices reacted recently (both pages).
-import { t } from "./i18n.js";
+import { LOCALE, t } from "./i18n.js";
 import { announce, api } from "./api.js";
 import { MessageType, REACTION_KINDS } from "./protocol.js";
 import { el } from "./questions.js";
@@ -92,7 +92,7 @@ export class ReactionMeter {
       const { row, fill, count } = this.rows.get(kind);
       const value = this.counts[kind];
       total += value;
-      count.textContent = new Intl.NumberFormat("de-DE").format(value);
+      count.textContent = new Intl.NumberFormat(LOCALE).format(value);
       fill.style.width = `${Math.round((100 * value) / top)}%`;
       row.classList.toggle("is-zero", value === 0);
       if (before && value > before[kind]) {

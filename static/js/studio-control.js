@@ -1,16 +1,17 @@
 // The moderator's control of the studio views: one choice of what the presenter screen and the overlay show,
 // and the read-only studio links for machines without a login.
 import { api, formatTime } from "./api.js";
+import { t } from "./i18n.js";
 import { MessageType } from "./protocol.js";
 import { el } from "./questions.js";
 
 const MODE_DONE = {
-  none: "Im Studio wird jetzt nichts gezeigt (nur der Titel).",
-  question: "Im Studio wird jetzt die Frage auf Sendung gezeigt.",
-  poll: "Im Studio wird jetzt das Umfrage-Ergebnis gezeigt.",
-  join: "Im Studio wird jetzt die Mitmach-Folie gezeigt.",
+  none: t("Im Studio wird jetzt nichts gezeigt (nur der Titel)."),
+  question: t("Im Studio wird jetzt die Frage auf Sendung gezeigt."),
+  poll: t("Im Studio wird jetzt das Umfrage-Ergebnis gezeigt."),
+  join: t("Im Studio wird jetzt die Mitmach-Folie gezeigt."),
 };
-const VIEW_LABELS = { present: "Präsentations-Bildschirm", overlay: "Overlay" };
+const VIEW_LABELS = { present: t("Präsentations-Bildschirm"), overlay: t("Overlay") };
 
 export class StudioControl {
   constructor(root, { base, explain }) {
@@ -59,9 +60,9 @@ export class StudioControl {
   render() {
     const wanted = this.pollSelect.value;
     const options = this.polls.map((poll) => el("option", { value: String(poll.id) },
-      `${poll.title}${poll.state === "open" ? " (läuft)" : " (beendet)"}`));
+      poll.state === "open" ? t("{title} (läuft)", { title: poll.title }) : t("{title} (beendet)", { title: poll.title })));
     this.pollSelect.replaceChildren(...(options.length ? options
-      : [el("option", { value: "" }, "– keine gestartete Umfrage –")]));
+      : [el("option", { value: "" }, t("– keine gestartete Umfrage –"))]));
     const selected = this.screen.mode === "poll" ? String(this.screen.poll_id) : wanted;
     if (this.polls.some((poll) => String(poll.id) === selected)) this.pollSelect.value = selected;
     else if (this.polls.length) this.pollSelect.value = String(this.polls[this.polls.length - 1].id);
@@ -82,8 +83,8 @@ export class StudioControl {
       this.feedback.className = "form-feedback is-ok";
     } catch (error) {
       this.feedback.textContent = error.code === "poll_not_launched"
-        ? "Diese Umfrage ist noch nicht gestartet."
-        : `Das ging nicht: ${error.message || error.code}`;
+        ? t("Diese Umfrage ist noch nicht gestartet.")
+        : t("Das ging nicht: {reason}", { reason: error.message || error.code });
       this.feedback.className = "form-feedback is-error";
       if (error.status === 401) this.explain(error);
     }
@@ -95,7 +96,8 @@ export class StudioControl {
       const { links } = await api("GET", `${this.base}/studio-links`);
       this.renderLinks(links);
     } catch (error) {
-      this.linkFeedback(`Die Studio-Links konnten nicht geladen werden: ${error.message || error.code}`, "error");
+      this.linkFeedback(t("Die Studio-Links konnten nicht geladen werden: {reason}", { reason: error.message || error.code }),
+        "error");
     }
   }
 
@@ -103,15 +105,15 @@ export class StudioControl {
     const list = this.root.querySelector("[data-studio-link-list]");
     list.replaceChildren(...links.slice().reverse().map((link) => {
       const name = `${VIEW_LABELS[link.view]}${link.label ? `: ${link.label}` : ""}`;
-      const made = `erstellt ${formatTime(link.created_at)} Uhr`;
+      const made = t("erstellt {time} Uhr", { time: formatTime(link.created_at) });
       return el("li", { dataset: { id: String(link.id) } },
         el("span", { class: link.revoked_at ? "is-revoked" : "" }, `${name} (${made})`),
         link.revoked_at
-          ? el("span", { class: "badge" }, "widerrufen")
+          ? el("span", { class: "badge" }, t("widerrufen"))
           : el("button", {
             type: "button", class: "button button-danger", "data-action": "revoke",
-            "aria-label": `Link widerrufen: ${name}`, onclick: () => this.revoke(link),
-          }, "Widerrufen"));
+            "aria-label": t("Link widerrufen: {name}", { name }), onclick: () => this.revoke(link),
+          }, t("Widerrufen")));
     }));
   }
 
@@ -126,10 +128,10 @@ export class StudioControl {
       url.focus();
       url.select();
       form.elements.label.value = "";
-      this.linkFeedback(`Link für ${VIEW_LABELS[link.view]} erstellt.`, "ok");
+      this.linkFeedback(t("Link für {view} erstellt.", { view: VIEW_LABELS[link.view] }), "ok");
       await this.loadLinks();
     } catch (error) {
-      this.linkFeedback(`Der Link konnte nicht erstellt werden: ${error.message || error.code}`, "error");
+      this.linkFeedback(t("Der Link konnte nicht erstellt werden: {reason}", { reason: error.message || error.code }), "error");
     }
   }
 
@@ -137,24 +139,24 @@ export class StudioControl {
     const url = this.root.querySelector("[data-studio-link-url]");
     try {
       await navigator.clipboard.writeText(url.value);
-      this.linkFeedback("Link kopiert.", "ok");
+      this.linkFeedback(t("Link kopiert."), "ok");
     } catch {
       url.select();
-      this.linkFeedback("Kopieren ging nicht automatisch: Der Link ist markiert, bitte mit Strg+C kopieren.", "error");
+      this.linkFeedback(t("Kopieren ging nicht automatisch: Der Link ist markiert, bitte mit Strg+C kopieren."), "error");
     }
   }
 
   async revoke(link) {
     try {
       await api("DELETE", `${this.base}/studio-links/${link.id}`);
-      this.linkFeedback("Link widerrufen: Er öffnet die Ansicht nicht mehr.", "ok");
+      this.linkFeedback(t("Link widerrufen: Er öffnet die Ansicht nicht mehr."), "ok");
       if (this.root.querySelector("[data-studio-link-url]").value.includes("token=")) {
         this.root.querySelector("[data-studio-link-new]").hidden = true;
         this.root.querySelector("[data-studio-link-url]").value = "";
       }
       await this.loadLinks();
     } catch (error) {
-      this.linkFeedback(`Widerrufen ging nicht: ${error.message || error.code}`, "error");
+      this.linkFeedback(t("Widerrufen ging nicht: {reason}", { reason: error.message || error.code }), "error");
     }
   }
 
