@@ -17,17 +17,21 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smartrlp import i18n
 from smartrlp.accounts import moderator_page_access, require_moderator
 from smartrlp.ballots import WORDS_SHOWN
 from smartrlp.db import Database, utcnow
 from smartrlp.errors import invalid
 from smartrlp.events import event_by_slug
+from smartrlp.i18n import gettext
 from smartrlp.polls import POLL_COLUMNS, poll_json
-from smartrlp.web import app_state, render
+from smartrlp.web import N_, TRANSLATED_TEMPLATES, app_state, render
 
 FORMATS = ("csv", "json")
 CSV_PARTS = ("questions", "polls")
@@ -181,23 +185,16 @@ async def export_csv(request: Request) -> Response:
 
 # --- the printable summary ----------------------------------------------------------------------------------
 
-WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-MONTHS = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
-KIND_LABELS = {"single": "Einfachauswahl", "multiple": "Mehrfachauswahl", "rating": "Bewertung", "words": "Wortwolke"}
-STATE_LABELS = {"open": "Läuft noch", "closed": "Beendet"}
+# German, like every text in the code: marked for the catalogue here, translated where the page is built.
+KIND_LABELS = {
+    "single": N_("Einfachauswahl"),
+    "multiple": N_("Mehrfachauswahl"),
+    "rating": N_("Bewertung"),
+    "words": N_("Wortwolke"),
+}
+STATE_LABELS = {"open": N_("Läuft noch"), "closed": N_("Beendet")}
+# The long and the short date as each language writes them (Babel supplies the names of days and months).
+DATE_PATTERNS = {"de": ("EEEE, d. MMMM y", "dd.MM.y"), "en": ("EEEE d MMMM y", "dd/MM/y")}
 
 
 def _local(iso: str | None) -> datetime | None:
@@ -213,11 +210,20 @@ def _local(iso: str | None) -> datetime | None:
 
 
 def _clock(moment: datetime) -> str:
-    return f"{moment:%H:%M} Uhr" + (" UTC" if LOCAL_ZONE is None and moment.tzinfo is not None else "")
+    clock = gettext("%(time)s Uhr") % {"time": f"{moment:%H:%M}"}
+    return clock + (" UTC" if LOCAL_ZONE is None and moment.tzinfo is not None else "")
+
+
+def _date_pattern(index: int) -> str:
+    return DATE_PATTERNS.get(i18n.current_language(), DATE_PATTERNS[i18n.DEFAULT_LANGUAGE])[index]
 
 
 def _long_date(moment: datetime) -> str:
-    return f"{WEEKDAYS[moment.weekday()]}, {moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
+    return format_date(moment.date(), _date_pattern(0), locale=i18n.current_language())
+
+
+def _short_date(moment: datetime) -> str:
+    return format_date(moment.date(), _date_pattern(1), locale=i18n.current_language())
 
 
 def _event_date(starts_at: str | None, ends_at: str | None) -> str | None:
@@ -228,25 +234,30 @@ def _event_date(starts_at: str | None, ends_at: str | None) -> str | None:
         return f"{_long_date(start)}, {_clock(start)}"
     if end.date() == start.date():
         return f"{_long_date(start)}, {start:%H:%M}–{_clock(end)}"
-    return f"{_long_date(start)}, {_clock(start)} bis {_long_date(end)}, {_clock(end)}"
+    return gettext("%(start)s bis %(end)s") % {
+        "start": f"{_long_date(start)}, {_clock(start)}",
+        "end": f"{_long_date(end)}, {_clock(end)}",
+    }
 
 
 def _moment(iso: str | None, day: date | None) -> tuple[str, str]:
-    """A time of the event with its preposition: the clock alone on the event's day, with the date on any other."""
+    """A time of the event: ("time", the clock) on the event's day, ("date", date and clock) on any other; the
+    template words it ("beantwortet um …" or "beantwortet am …")."""
     moment = _local(iso)
     if moment is None:
-        return "am", iso or ""
+        return "date", iso or ""
     if day is not None and moment.date() == day:
-        return "um", _clock(moment)
-    return "am", f"{moment:%d.%m.%Y}, {_clock(moment)}"
+        return "time", _clock(moment)
+    return "date", f"{_short_date(moment)}, {_clock(moment)}"
 
 
 def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
+    return f"{value:,}".replace(",", get_group_symbol(i18n.current_language()))
 
 
 def _decimal(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
+    # Rounded as Python rounds, whatever the language; only the decimal sign is the language's.
+    return f"{value:.{digits}f}".replace(".", get_decimal_symbol(i18n.current_language()))
 
 
 def _percent(value: float) -> str:
@@ -255,14 +266,20 @@ def _percent(value: float) -> str:
 
 
 def _plural(count: int, one: str, many: str) -> str:
-    return f"{_number(count)} {one if count == 1 else many}"
+    """ "1 Stimme", "3 Stimmen": `one` and `many` are the German words (N_), translated here."""
+    return f"{_number(count)} {gettext(one) if count == 1 else gettext(many)}"
+
+
+VOTES = (N_("Stimme"), N_("Stimmen"))
+ANSWERS = (N_("Antwort"), N_("Antworten"))
+MENTIONS = (N_("Nennung"), N_("Nennungen"))
 
 
 def _question_view(question: dict[str, Any], day: date | None) -> dict[str, Any]:
     return {
         "text": question["text"],
         "name": question["name"],
-        "votes": _plural(question["votes"], "Stimme", "Stimmen"),
+        "votes": _plural(question["votes"], *VOTES),
         "answered_at": question["answered_at"],
         "answered": _moment(question["answered_at"], day),
     }
@@ -276,13 +293,14 @@ def _result_row(label: str, count: int, total: int, unit: tuple[str, str]) -> di
 def _poll_view(poll: dict[str, Any]) -> dict[str, Any]:
     results = poll["results"]
     total = results["total"]
+    kind, state = poll["kind"], poll["state"]
     view: dict[str, Any] = {
         "title": poll["title"],
         "meta": " · ".join(
             [
-                KIND_LABELS[poll["kind"]],
-                STATE_LABELS.get(poll["state"], poll["state"]),
-                _plural(total, "Antwort", "Antworten"),
+                gettext(KIND_LABELS[kind]),
+                gettext(STATE_LABELS[state]) if state in STATE_LABELS else state,
+                _plural(total, *ANSWERS),
             ]
         ),
         "rows": [],
@@ -292,27 +310,26 @@ def _poll_view(poll: dict[str, Any]) -> dict[str, Any]:
     }
     if poll["kind"] in ("single", "multiple"):
         counts = {o["id"]: o["count"] for o in results["options"]}
-        view["rows"] = [
-            _result_row(o["label"], counts.get(o["id"], 0), total, ("Stimme", "Stimmen")) for o in poll["options"]
-        ]
+        view["rows"] = [_result_row(o["label"], counts.get(o["id"], 0), total, VOTES) for o in poll["options"]]
         if poll["kind"] == "multiple" and total:
-            view["note"] = (
+            view["note"] = gettext(
                 "Mehrfachauswahl: Die Prozente beziehen sich auf alle Antworten und können zusammen über 100 % ergeben."
             )
     elif poll["kind"] == "rating":
         scale = poll["scale_max"]
-        labels = {1: "1 = gar nicht", scale: f"{scale} = sehr"}
+        not_at_all, very = gettext("gar nicht"), gettext("sehr")
+        labels = {1: f"1 = {not_at_all}", scale: f"{scale} = {very}"}
         view["rows"] = [
-            _result_row(labels.get(v["value"], str(v["value"])), v["count"], total, ("Stimme", "Stimmen"))
-            for v in results["values"]
+            _result_row(labels.get(v["value"], str(v["value"])), v["count"], total, VOTES) for v in results["values"]
         ]
         if results["mean"] is not None:
-            view["mean"] = f"Durchschnitt {_decimal(results['mean'], 1)} (Skala 1 bis {scale})"
+            view["mean"] = gettext("Durchschnitt %(mean)s (Skala 1 bis %(max)s)") % {
+                "mean": _decimal(results["mean"], 1),
+                "max": scale,
+            }
     else:
         words = results["words"]
-        view["rows"] = [
-            _result_row(w["text"], w["count"], total, ("Nennung", "Nennungen")) for w in words[:WORDS_SHOWN]
-        ]
+        view["rows"] = [_result_row(w["text"], w["count"], total, MENTIONS) for w in words[:WORDS_SHOWN]]
         view["more_words"] = max(0, len(words) - WORDS_SHOWN)
     return view
 
@@ -334,13 +351,13 @@ def summarise(export: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": event["title"],
         "date": _event_date(event["starts_at"], event["ends_at"]),
-        "generated": f"{now:%d.%m.%Y}, {_clock(now)}",
+        "generated": f"{_short_date(now)}, {_clock(now)}",
         "counts": [
-            ("Gestellt", _number(len(questions))),
-            ("Beantwortet", _number(len(by_status["answered"]))),
-            ("Freigegeben, noch offen", _number(len(by_status["approved"]))),
-            ("Nicht angenommen", _number(len(by_status["rejected"]))),
-            ("Nicht bearbeitet", _number(len(by_status["pending"]))),
+            (gettext("Gestellt"), _number(len(questions))),
+            (gettext("Beantwortet"), _number(len(by_status["answered"]))),
+            (gettext("Freigegeben, noch offen"), _number(len(by_status["approved"]))),
+            (gettext("Nicht angenommen"), _number(len(by_status["rejected"]))),
+            (gettext("Nicht bearbeitet"), _number(len(by_status["pending"]))),
         ],
         "answered": [_question_view(q, day) for q in answered],
         "open": [_question_view(q, day) for q in open_questions],
@@ -354,7 +371,10 @@ async def summary_page(request: Request) -> Response:
     moderator = await moderator_page_access(request, event["id"])
     if isinstance(moderator, Response):
         return moderator
-    summary = summarise(await export_of_event(state.db, event))
+    # Worded in the language the page is rendered in (German until summary.html is among the translated pages).
+    translated = "summary.html" in TRANSLATED_TEMPLATES
+    with i18n.language(i18n.current_language() if translated else i18n.DEFAULT_LANGUAGE):
+        summary = summarise(await export_of_event(state.db, event))
     response = render(request, "summary.html", slug=event["slug"], summary=summary, moderator=moderator)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -177,7 +177,21 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
 
 # The pages whose every text is translated. The others stay German whatever language was chosen (and offer no
 # switch), so that no page says lang="en" over German text; a page joins this set with its translations.
-TRANSLATED_TEMPLATES = frozenset({"viewer.html", "join.html", "moderate.html", "login.html", "home.html", "error.html"})
+# The presenter screen and the overlay are translated too, but stay German: they show the broadcast, whose language
+# is the event's, not that of the studio browser (OBS's sends an English Accept-Language).
+TRANSLATED_TEMPLATES = frozenset(
+    {
+        "viewer.html",
+        "join.html",
+        "moderate.html",
+        "login.html",
+        "home.html",
+        "error.html",
+        "summary.html",
+        "privacy.html",
+        "accessibility.html",
+    }
+)
 
 
 def render(request: Request, name: str, /, status: int = 200, **context: Any) -> HTMLResponse:

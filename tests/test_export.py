@@ -466,4 +466,9 @@ def test_summary_page(shared_server: Server, filled: Filled, shared_moderator_cr
         "Nicht bearbeitet": "1",
     }
     assert f'href="/api/events/{filled.slug}/export.csv?what=polls"' in page
-    assert "<script" not in page.replace('<script type="module" src="/static/js/summary.js"></script>', "")
+    # No inline script runs: besides summary.js there is only the (never executed) JSON of the page's texts.
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts == [
+        '<script type="application/json" id="script-messages">',
+        '<script type="module" src="/static/js/summary.js">',
+    ]

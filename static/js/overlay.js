@@ -1,6 +1,7 @@
 // The overlay for OBS/vMix browser sources: a lower third that follows the moderator's screen choice on a
 // transparent 1920×1080 canvas. The producer places it with query parameters (see docs/obs.md).
 import { pageConfig } from "./api.js";
+import { t } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { PollStore, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
@@ -90,7 +91,7 @@ function fillPoll() {
   if (sig === pollSig) return;
   pollSig = sig;
   $("[data-lt-poll-title]").textContent = poll.title;
-  $("[data-lt-poll-state]").textContent = poll.state === "closed" ? " · Ergebnis" : " · läuft";
+  $("[data-lt-poll-state]").textContent = " · " + (poll.state === "closed" ? t("Ergebnis") : t("läuft"));
   let shown = poll;
   if (!poll.results) {
     // Just launched (or results not yet sent): zero answers rather than an empty panel.
@@ -101,7 +102,7 @@ function fillPoll() {
   } else if (poll.kind === "words") {
     shown = { ...poll, results: { ...poll.results, words: (poll.results.words || []).slice(0, TOP_WORDS) } };
   }
-  const box = renderResults(shown, { heading: poll.state === "closed" ? "Ergebnis" : "Bisher" });
+  const box = renderResults(shown, { heading: poll.state === "closed" ? t("Ergebnis") : t("Bisher") });
   $("[data-lt-poll-results]").replaceChildren(...(box ? [box] : []));
 }
 

@@ -2,6 +2,7 @@
 // questions, a clock and the time left in the agenda item. Host shortcuts only with a moderator login.
 import { currentAgendaItem, timeLeftText } from "./agenda.js";
 import { api, pageConfig } from "./api.js";
+import { LOCALE, t } from "./i18n.js";
 import { connectLive, showConnection } from "./live.js";
 import { PollStore, renderResults } from "./polls.js";
 import { MessageType } from "./protocol.js";
@@ -96,9 +97,11 @@ function drawPoll() {
   const sig = poll ? JSON.stringify([poll.id, poll.title, poll.state, poll.results]) : "";
   if (sig === lastPollSig) return false;
   lastPollSig = sig;
-  $("[data-poll-title]").textContent = poll ? poll.title : "Diese Umfrage gibt es nicht mehr.";
-  $("[data-poll-state]").textContent = poll ? (poll.state === "closed" ? "– beendet" : poll.state === "open" ? "– läuft" : "") : "";
-  const results = poll ? renderResults(withResults(poll), { heading: poll.state === "closed" ? "Ergebnis" : "Bisher" }) : null;
+  $("[data-poll-title]").textContent = poll ? poll.title : t("Diese Umfrage gibt es nicht mehr.");
+  $("[data-poll-state]").textContent = poll
+    ? (poll.state === "closed" ? "– " + t("beendet") : poll.state === "open" ? "– " + t("läuft") : "")
+    : "";
+  const results = poll ? renderResults(withResults(poll), { heading: poll.state === "closed" ? t("Ergebnis") : t("Bisher") }) : null;
   $("[data-poll-results]").replaceChildren(...(results ? [results] : []));
   return true;
 }
@@ -108,9 +111,10 @@ function renderNext(li, question) {
   li.append(
     el("p", { class: "next-text" }, question.text),
     el("p", { class: "next-meta" },
-      el("span", { class: "next-votes" }, el("span", { "aria-hidden": "true" }, "▲ "), `${question.votes}`,
-        el("span", { class: "visually-hidden" }, question.votes === 1 ? " Stimme" : " Stimmen")),
-      el("span", { class: "next-name" }, question.name || "Anonym"),
+      el("span", { class: "next-votes" }, el("span", { "aria-hidden": "true" }, `▲ ${question.votes}`),
+        el("span", { class: "visually-hidden" },
+          question.votes === 1 ? t("1 Stimme") : t("{count} Stimmen", { count: question.votes }))),
+      el("span", { class: "next-name" }, question.name || t("Anonym")),
       addressee(questions.event, question) ? el("span", { class: "next-name" }, addressee(questions.event, question)) : null),
   );
 }
@@ -165,7 +169,7 @@ const draw = perFrame(() => {
 
 // ---------------------------------------------------------------- clock and agenda
 
-const clockFormat = new Intl.DateTimeFormat("de-DE", { hour: "2-digit", minute: "2-digit" });
+const clockFormat = new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit" });
 
 function drawAgenda() {
   const box = $("[data-agenda-left]");
@@ -211,10 +215,10 @@ async function patchQuestion(question, body, done) {
     say(done);
   } catch (error) {
     say(error.code === "version_conflict"
-      ? "Die Frage wurde gerade geändert. Bitte noch einmal versuchen."
+      ? t("Die Frage wurde gerade geändert. Bitte noch einmal versuchen.")
       : error.code === "unauthorized" || error.code === "forbidden"
-        ? "Keine Berechtigung – bitte neu anmelden."
-        : "Das hat nicht geklappt. Bitte noch einmal versuchen.", "error");
+        ? t("Keine Berechtigung – bitte neu anmelden.")
+        : t("Das hat nicht geklappt. Bitte noch einmal versuchen."), "error");
   } finally {
     draw();
   }
@@ -224,31 +228,31 @@ let ready = false; // the first snapshot has arrived: before it, "no question" o
 
 function putNextOnAir() {
   if (!ready) {
-    say("Noch keine Verbindung – bitte gleich noch einmal.", "error");
+    say(t("Noch keine Verbindung – bitte gleich noch einmal."), "error");
     return;
   }
   inTurn(async () => {
     const [next] = nextQuestions();
     if (!next) {
-      say("Keine freigegebene Frage mehr.", "error");
+      say(t("Keine freigegebene Frage mehr."), "error");
       return;
     }
-    await patchQuestion(next, { highlighted: true }, "Nächste Frage ist auf Sendung.");
+    await patchQuestion(next, { highlighted: true }, t("Nächste Frage ist auf Sendung."));
   });
 }
 
 function markAnswered() {
   if (!ready) {
-    say("Noch keine Verbindung – bitte gleich noch einmal.", "error");
+    say(t("Noch keine Verbindung – bitte gleich noch einmal."), "error");
     return;
   }
   inTurn(async () => {
     const question = questions.onAir;
     if (!question) {
-      say("Gerade ist keine Frage auf Sendung.", "error");
+      say(t("Gerade ist keine Frage auf Sendung."), "error");
       return;
     }
-    await patchQuestion(question, { status: "answered" }, "Frage als beantwortet markiert.");
+    await patchQuestion(question, { status: "answered" }, t("Frage als beantwortet markiert."));
   });
 }
 
@@ -264,7 +268,7 @@ function toggleFullscreen() {
 function onFullscreenChange() {
   const on = Boolean(document.fullscreenElement);
   fullscreenButton.setAttribute("aria-pressed", String(on));
-  fullscreenButton.textContent = on ? "Vollbild beenden" : "Vollbild";
+  fullscreenButton.textContent = on ? t("Vollbild beenden") : t("Vollbild");
 }
 
 function onKey(event) {
@@ -292,7 +296,7 @@ function onMessage(message) {
     live.stop();
     state.screen = { mode: "none", poll_id: null };
     showConnection($("[data-connection]"), { state: "gone" });
-    $("[data-connection-text]").textContent = "Dieser Studio-Link ist nicht mehr gültig.";
+    $("[data-connection-text]").textContent = t("Dieser Studio-Link ist nicht mehr gültig.");
     draw();
     return;
   }
