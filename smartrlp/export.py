@@ -35,7 +35,11 @@ from smartrlp.web import N_, TRANSLATED_TEMPLATES, app_state, render
 
 FORMATS = ("csv", "json")
 CSV_PARTS = ("questions", "polls")
-QUESTION_FIELDS = ("id", "text", "name", "status", "votes", "created_at", "answered_at")
+QUESTION_FIELDS = ("id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to")
+# The panelist a question was addressed to, by name: the export must make sense without the database.
+_QUESTION_SELECT = ", ".join(QUESTION_FIELDS[:-1]) + (
+    ", (SELECT p.name FROM panelists p WHERE p.id = questions.panelist_id) AS addressed_to"
+)
 POLL_FIELDS = ("poll_id", "poll_title", "kind", "state", "answer", "count", "total")
 # A spreadsheet runs a cell that starts with one of these as a formula; questions are typed by the public.
 # Tab and carriage return are on OWASP's list too, although clean_text never lets them lead.
@@ -55,7 +59,7 @@ except ZoneInfoNotFoundError:  # a system without time zone data: times stay in 
 async def export_of_event(db: Database, event: sqlite3.Row) -> dict[str, Any]:
     # device_id is deliberately not selected: it must not reach the file.
     questions = await db.fetchall(
-        f"SELECT {', '.join(QUESTION_FIELDS)} FROM questions WHERE event_id = :event_id ORDER BY id",
+        f"SELECT {_QUESTION_SELECT} FROM questions WHERE event_id = :event_id ORDER BY id",
         {"event_id": event["id"]},
     )
     # Drafts were never shown to anyone; a poll that was reset is a draft again, without ballots.

@@ -26,7 +26,7 @@ from smartrlp.db import Database
 from smartrlp.events import create_event as insert_event
 
 BOM = b"\xef\xbb\xbf"
-QUESTION_HEADER = ["id", "text", "name", "status", "votes", "created_at", "answered_at"]
+QUESTION_HEADER = ["id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to"]
 POLL_HEADER = ["poll_id", "poll_title", "kind", "state", "answer", "count", "total"]
 
 ANSWERED = "Wann kommt das Glasfasernetz nach Mölschbach? Grüße aus der Pfalz"
@@ -261,6 +261,8 @@ def test_json_export(shared_server: Server, filled: Filled, shared_moderator_tok
         "votes": 2,
         "created_at": None,
         "answered_at": None,
+        "answer": None,
+        "addressed_to": None,
     }
     assert questions[filled.ids["rejected"]]["status"] == "rejected"
     assert questions[filled.ids["rejected"]]["name"] is None
@@ -318,7 +320,9 @@ def test_csv_export_of_the_questions(shared_server: Server, filled: Filled, shar
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="{filled.slug}-fragen.csv"'
     assert response.headers["cache-control"] == "no-store"
-    assert response.content.startswith(BOM + b"id,text,name,status,votes,created_at,answered_at\r\n")
+    assert response.content.startswith(
+        BOM + b"id,text,name,status,votes,created_at,answered_at,answer,addressed_to\r\n"
+    )
     assert response.content.endswith(b"\r\n"), "rows end in CRLF (RFC 4180)"
     rows = _rows(response.content)
     assert rows[0] == QUESTION_HEADER

@@ -195,3 +195,29 @@ def test_a_moderator_writes_an_answer_on_the_page_and_the_viewer_sees_it(
 
     public = audience.get_by_role("region", name=re.compile("^Fragen aus dem Publikum")).get_by_role("listitem")
     expect(public).to_contain_text("Auf der Seite der Kreisverwaltung")
+
+
+def test_written_answers_and_addressees_reach_the_export(
+    shared_server: Server, shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
+) -> None:
+    make_event(shared_admin, "dokumentiert", timedelta(hours=-3), timedelta(hours=-2))
+    csrf = csrf_of(shared_admin, "/admin/events/dokumentiert")
+    shared_admin.post(
+        "/admin/events/dokumentiert/panelists",
+        data={"name": "Malu Dreyer", "role": "Ministerpräsidentin", "csrf": csrf},
+    )
+    panelist = shared_admin.get("/api/events/dokumentiert").json()["panelists"][0]
+    asked = (
+        viewer()
+        .http.post(
+            "/api/events/dokumentiert/questions", json={"text": "Kommt der 5G-Ausbau?", "panelist_id": panelist["id"]}
+        )
+        .json()
+    )
+    moderator.moderate(asked["id"], slug="dokumentiert", status="approved", answer="Ja, bis 2027 im ganzen Land.")
+    exported = moderator.http.get("/api/events/dokumentiert/export.json").json()["questions"][0]
+    assert exported["answer"] == "Ja, bis 2027 im ganzen Land."
+    assert exported["addressed_to"] == "Malu Dreyer"
+    csv_text = moderator.http.get("/api/events/dokumentiert/export.csv").content.decode("utf-8-sig")
+    assert "answer,addressed_to" in csv_text.splitlines()[0]
+    assert '"Ja, bis 2027 im ganzen Land.",Malu Dreyer' in csv_text
