@@ -76,8 +76,8 @@ async def checked_form(request: Request) -> FormData:
 
 
 @dataclass
-class EventForm:
-    """What the admin typed, as typed (to show it again), and what it means once checked."""
+class FormInput:
+    """What the admin typed into a form, as typed (to show it again), and what it means once checked."""
 
     raw: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
@@ -133,10 +133,10 @@ STREAM_FIELDS = (
 )
 
 
-def read_event_form(form: FormData) -> EventForm:
+def read_event_form(form: FormData) -> FormInput:
     raw = {name: str(form.get(name, "")).strip() for name in FIELDS}
     raw.update({name: "on" if form.get(name) else "" for name in CHECKBOXES})
-    result = EventForm(raw=raw)
+    result = FormInput(raw=raw)
     errors, values = result.errors, result.values
 
     values["title"] = raw["title"]
@@ -194,8 +194,8 @@ def read_event_form(form: FormData) -> EventForm:
     return result
 
 
-def form_from_event(row: sqlite3.Row) -> EventForm:
-    return EventForm(
+def form_from_event(row: sqlite3.Row) -> FormInput:
+    return FormInput(
         raw={
             "title": row["title"],
             "slug": row["slug"],
@@ -266,7 +266,7 @@ async def new_event_page(request: Request) -> Response:
     if isinstance(moderator, Response):
         return moderator
     return admin_page(
-        request, "admin/event_form.html", moderator, form=EventForm(raw=dict(NEW_EVENT_DEFAULTS)), event=None
+        request, "admin/event_form.html", moderator, form=FormInput(raw=dict(NEW_EVENT_DEFAULTS)), event=None
     )
 
 
@@ -307,10 +307,10 @@ async def event_form_page(
     request: Request,
     moderator: Moderator,
     row: sqlite3.Row,
-    form: EventForm,
+    form: FormInput,
     *,
     status: int = 200,
-    failed: tuple[PartKind, str, PartForm] | None = None,
+    failed: tuple[PartKind, str, FormInput] | None = None,
 ) -> Response:
     """The edit page: the event's form and, below it, its agenda and its panel, each entry a form of its own."""
     db = app_state(request).db
@@ -318,7 +318,7 @@ async def event_form_page(
     for kind in PART_KINDS:
         entries = [dict(r) for r in await db.fetchall(kind.select_sql, {"event_id": row["id"]})]
         forms = {str(entry["id"]): kind.form_of(entry) for entry in entries}
-        forms["new"] = PartForm(raw=dict(kind.new_defaults))
+        forms["new"] = FormInput(raw=dict(kind.new_defaults))
         if failed is not None and failed[0] is kind:
             forms[failed[1]] = failed[2]
         sections[kind.name] = {"entries": [(e, forms[str(e["id"])]) for e in entries], "new": forms["new"]}
@@ -343,17 +343,10 @@ MAX_PANELIST_NAME = 100
 MAX_PANELIST_ROLE = 200
 
 
-@dataclass
-class PartForm:
-    raw: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-def _read_agenda_item(form: FormData) -> PartForm:
+def _read_agenda_item(form: FormData) -> FormInput:
     names = ("title", "speakers", "kind", "starts_at", "duration_minutes")
     raw = {name: str(form.get(name, "")).strip() for name in names}
-    result = PartForm(raw=raw)
+    result = FormInput(raw=raw)
     errors, values = result.errors, result.values
     values["title"] = raw["title"]
     if not raw["title"] or len(raw["title"]) > MAX_TITLE:
@@ -379,8 +372,8 @@ def _read_agenda_item(form: FormData) -> PartForm:
     return result
 
 
-def _agenda_item_form(entry: dict[str, Any]) -> PartForm:
-    return PartForm(
+def _agenda_item_form(entry: dict[str, Any]) -> FormInput:
+    return FormInput(
         raw={
             "title": entry["title"],
             "speakers": entry["speakers"],
@@ -391,9 +384,9 @@ def _agenda_item_form(entry: dict[str, Any]) -> PartForm:
     )
 
 
-def _read_panelist(form: FormData) -> PartForm:
+def _read_panelist(form: FormData) -> FormInput:
     raw = {name: str(form.get(name, "")).strip() for name in ("name", "role")}
-    result = PartForm(raw=raw, values=dict(raw))
+    result = FormInput(raw=raw, values=dict(raw))
     if not raw["name"] or len(raw["name"]) > MAX_PANELIST_NAME:
         result.errors["name"] = f"Bitte geben Sie einen Namen mit höchstens {MAX_PANELIST_NAME} Zeichen ein."
     if len(raw["role"]) > MAX_PANELIST_ROLE:
@@ -407,8 +400,8 @@ class PartKind:
     table: str
     columns: tuple[str, ...]
     order: str  # how entries are numbered after every change
-    read: Callable[[FormData], PartForm]
-    form_of: Callable[[dict[str, Any]], PartForm]
+    read: Callable[[FormData], FormInput]
+    form_of: Callable[[dict[str, Any]], FormInput]
     new_defaults: dict[str, str]
     anchor: str
     missing: str
@@ -437,7 +430,7 @@ PANELISTS = PartKind(
     columns=("name", "role"),
     order="position, id",
     read=_read_panelist,
-    form_of=lambda entry: PartForm(raw={"name": entry["name"], "role": entry["role"]}),
+    form_of=lambda entry: FormInput(raw={"name": entry["name"], "role": entry["role"]}),
     new_defaults={},
     anchor="podium",
     missing="Diese Person gibt es auf dem Podium nicht (mehr).",
