@@ -583,14 +583,23 @@ async def delete_event_page(request: Request) -> Response:
     moderator = await admin_or_redirect(request)
     if isinstance(moderator, Response):
         return moderator
-    state = app_state(request)
-    row = await event_by_slug(state.db, request.path_params["slug"])
-    counts = await state.db.fetchone(
+    row = await event_by_slug(app_state(request).db, request.path_params["slug"])
+    return await _delete_confirmation(request, moderator, row)
+
+
+async def _delete_confirmation(
+    request: Request, moderator: Moderator, row: sqlite3.Row, error: str | None = None
+) -> Response:
+    """The page that asks before deleting, with what would be lost (again, with the error, after a wrong slug)."""
+    counts = await app_state(request).db.fetchone(
         "SELECT (SELECT COUNT(*) FROM questions WHERE event_id = :id) AS questions, "
         "(SELECT COUNT(*) FROM polls WHERE event_id = :id) AS polls",
         {"id": row["id"]},
     )
-    return admin_page(request, "admin/delete.html", moderator, event=dict(row), counts=dict(counts or {}), error=None)
+    status = 200 if error is None else 422
+    return admin_page(
+        request, "admin/delete.html", moderator, status=status, event=dict(row), counts=dict(counts or {}), error=error
+    )
 
 
 async def delete_event_submit(request: Request) -> Response:
@@ -601,15 +610,8 @@ async def delete_event_submit(request: Request) -> Response:
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
     if str(form.get("confirm_slug", "")).strip() != row["slug"]:
-        counts = await state.db.fetchone(
-            "SELECT (SELECT COUNT(*) FROM questions WHERE event_id = :id) AS questions, "
-            "(SELECT COUNT(*) FROM polls WHERE event_id = :id) AS polls",
-            {"id": row["id"]},
-        )
         error = "Zur Bestätigung bitte genau die Kurzadresse der Veranstaltung eintippen."
-        return admin_page(
-            request, "admin/delete.html", moderator, status=422, event=dict(row), counts=dict(counts or {}), error=error
-        )
+        return await _delete_confirmation(request, moderator, row, error)
     async with state.db.transaction() as tx:
         # Everything in the event goes with it (ON DELETE CASCADE): questions, votes, polls, ballots, the log.
         await tx.execute("DELETE FROM events WHERE id = :id", {"id": row["id"]})
