@@ -92,18 +92,25 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return render_error(request, exc.status_code, exc.detail)
 
 
+def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
+    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
+    return message
+
+
+_UNEXPECTED = N_("Bei uns ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal.")
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     # The last line of defence: log it with the traceback, answer in the client's format, keep serving.
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     if wants_json(request):
         body = {"error": {"code": "internal", "message": "Something went wrong on our side."}}
         return JSONResponse(body, status_code=500)
-    return render_error(request, 500, "Something went wrong on our side.")
-
-
-def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
-    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
-    return message
+    # Starlette calls this handler from its outermost layer, outside every middleware: the language chosen for
+    # the request has been reset by the time the exception gets here, so it is chosen again.
+    code, _remember = i18n.language_of(request.scope)
+    with i18n.language(code):
+        return render_error(request, 500, i18n.gettext(_UNEXPECTED))
 
 
 # German; render_error translates them into the request's language.
@@ -190,6 +197,13 @@ TRANSLATED_TEMPLATES = frozenset(
         "summary.html",
         "privacy.html",
         "accessibility.html",
+        "admin/home.html",
+        "admin/event_form.html",
+        "admin/delete.html",
+        "admin/users.html",
+        "admin/user_form.html",
+        "admin/user_delete.html",
+        "admin/user_password_shown.html",
     }
 )
 
