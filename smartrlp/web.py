@@ -97,7 +97,7 @@ def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
     return message
 
 
-_UNEXPECTED = N_("Bei uns ist etwas schiefgegangen. Bitte versuchen Sie es gleich noch einmal.")
+_UNEXPECTED = N_("Der Fehler liegt bei uns, nicht bei Ihnen. Bitte versuchen Sie es gleich noch einmal.")
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
