@@ -236,6 +236,23 @@ def test_an_english_legal_page_says_the_german_text_binds(shared_server: Server)
             assert "verbindlich" not in client.get(path, headers=GERMAN).text, path
 
 
+def test_a_missing_page_says_so_in_the_pages_language(shared_server: Server) -> None:
+    """Not with the API's English message ("There is no event …") nor Starlette's reason phrase ("Not Found")."""
+    with shared_server.client() as client:
+        for headers, event, address in (
+            (GERMAN, "Diese Veranstaltung gibt es nicht (mehr).", "Diese Adresse gibt es nicht."),
+            (ENGLISH, "This event does not exist (any more).", "There is nothing at this address."),
+        ):
+            missing_event = client.get("/e/gibt-es-nicht", headers=headers)
+            assert missing_event.status_code == 404
+            assert event in missing_event.text
+            missing_page = client.get("/gibt-es-nicht", headers=headers)
+            assert missing_page.status_code == 404
+            assert address in missing_page.text
+        api = client.get("/api/events/gibt-es-nicht", headers=GERMAN).json()
+        assert api["error"] == {"code": "event_not_found", "message": "There is no event 'gibt-es-nicht'."}
+
+
 def test_the_500_page_speaks_the_language_of_the_request(tmp_path: Path) -> None:
     """Starlette answers an unexpected error outside every middleware, the one choosing the language included."""
     server = Server(tmp_path / "broken").start()
