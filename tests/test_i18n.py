@@ -78,7 +78,8 @@ def test_every_marked_text_has_an_english_translation_with_its_placeholders(tmp_
     with pot.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
     with (PROJECT_ROOT / "smartrlp/locale/en.po").open("rb") as f:
-        english = {m.id: m.string for m in read_po(f) if m.id}
+        # A fuzzy entry is a guess `pybabel update` made from a similar text; the server does not use it.
+        english = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
     untranslated = sorted(i for i in wanted if not english.get(i))
     assert not untranslated, "texts without an English translation (update smartrlp/locale/en.po):\n" + "\n".join(
         untranslated
