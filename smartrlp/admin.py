@@ -27,7 +27,8 @@ from smartrlp.accounts import SESSION_COOKIE, Moderator, authenticate, login_url
 from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError
 from smartrlp.events import agenda_of, assign_join_code, event_by_slug, record_event_change
-from smartrlp.web import app_state, render
+from smartrlp.i18n import gettext
+from smartrlp.web import N_, app_state, render
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -44,6 +45,9 @@ RESERVED_SLUGS = {"new", "neu", "admin", "api", "static"}
 # --- who may -------------------------------------------------------------------------------------------------
 
 
+ADMINS_ONLY = N_("Die Verwaltung ist Administratorinnen und Administratoren vorbehalten.")
+
+
 async def admin_or_redirect(request: Request) -> Moderator | Response:
     try:
         moderator = await authenticate(request)
@@ -52,7 +56,7 @@ async def admin_or_redirect(request: Request) -> Moderator | Response:
     if moderator is None:
         return RedirectResponse(login_url(request.url.path), status_code=303)
     if moderator.role != "admin":
-        raise ApiError(403, "forbidden", "Die Verwaltung ist Administratorinnen und Administratoren vorbehalten.")
+        raise ApiError(403, "forbidden", gettext(ADMINS_ONLY))
     return moderator
 
 
@@ -67,7 +71,9 @@ async def checked_form(request: Request) -> FormData:
     sent = str(form.get("csrf", ""))
     if not sent or not hmac.compare_digest(sent, csrf_token(request)):
         raise ApiError(
-            403, "csrf", "Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte laden Sie die Seite neu."
+            403,
+            "csrf",
+            gettext("Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte laden Sie die Seite neu."),
         )
     return form
 
@@ -117,20 +123,29 @@ FIELDS = (
     "moderation_mode",
 )
 CHECKBOXES = ("names_allowed", "questions_open")
+# German, marked for the catalogue: translated when the form is checked, in the language of that request.
 STREAM_FIELDS = (
     (
         "youtube_url",
         streams.youtube,
-        "Das ist keine YouTube-Videoadresse. Erkannt werden zum Beispiel youtube.com/watch?v=…, youtu.be/…, "
-        "youtube.com/live/… und youtube.com/embed/….",
+        N_(
+            "Das ist keine YouTube-Videoadresse. Erkannt werden zum Beispiel youtube.com/watch?v=…, youtu.be/…, "
+            "youtube.com/live/… und youtube.com/embed/…."
+        ),
     ),
     (
         "facebook_url",
         streams.facebook,
-        "Das ist keine Facebook-Videoadresse. Erkannt werden facebook.com/…/videos/…, facebook.com/watch/?v=… "
-        "und fb.watch/….",
+        N_(
+            "Das ist keine Facebook-Videoadresse. Erkannt werden facebook.com/…/videos/…, facebook.com/watch/?v=… "
+            "und fb.watch/…."
+        ),
     ),
 )
+
+
+START_FORMAT = N_("Beginn: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30.")
+END_FORMAT = N_("Ende: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30.")
 
 
 def read_event_form(form: FormData) -> FormInput:
@@ -141,42 +156,44 @@ def read_event_form(form: FormData) -> FormInput:
 
     values["title"] = raw["title"]
     if not raw["title"]:
-        errors["title"] = "Bitte geben Sie einen Titel ein."
+        errors["title"] = gettext("Bitte geben Sie einen Titel ein.")
     elif len(raw["title"]) > MAX_TITLE:
-        errors["title"] = f"Der Titel darf höchstens {MAX_TITLE} Zeichen lang sein."
+        errors["title"] = gettext("Der Titel darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_TITLE}
 
     slug = raw["slug"] or slugify(raw["title"])
     values["slug"] = slug
     if not SLUG_PATTERN.match(slug) or len(slug) > MAX_SLUG:
-        errors["slug"] = (
-            f"Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten (höchstens {MAX_SLUG})."
-        )
+        errors["slug"] = gettext(
+            "Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten (höchstens %(max)s)."
+        ) % {"max": MAX_SLUG}
     elif slug in RESERVED_SLUGS:
-        errors["slug"] = "Diese Kurzadresse ist reserviert. Bitte wählen Sie eine andere."
+        errors["slug"] = gettext("Diese Kurzadresse ist reserviert. Bitte wählen Sie eine andere.")
 
     values["description"] = raw["description"]
     if len(raw["description"]) > MAX_DESCRIPTION:
-        errors["description"] = f"Die Beschreibung darf höchstens {MAX_DESCRIPTION} Zeichen lang sein."
+        errors["description"] = gettext("Die Beschreibung darf höchstens %(max)s Zeichen lang sein.") % {
+            "max": MAX_DESCRIPTION
+        }
     values["hashtag"] = raw["hashtag"]
     if len(raw["hashtag"]) > MAX_HASHTAG:
-        errors["hashtag"] = f"Der Hashtag darf höchstens {MAX_HASHTAG} Zeichen lang sein."
+        errors["hashtag"] = gettext("Der Hashtag darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_HASHTAG}
 
-    for name, label in (("starts_at", "Beginn"), ("ends_at", "Ende")):
+    for name, message in (("starts_at", START_FORMAT), ("ends_at", END_FORMAT)):
         values[name] = None
         if raw[name]:
             try:
                 values[name] = utc_from_berlin(raw[name])
             except ValueError:
-                errors[name] = f"{label}: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30."
+                errors[name] = gettext(message)
     if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
-        errors["ends_at"] = "Das Ende muss nach dem Beginn liegen."
+        errors["ends_at"] = gettext("Das Ende muss nach dem Beginn liegen.")
 
     for name, parse, message in STREAM_FIELDS:
         values[name] = None
         if raw[name]:
             stream = parse(raw[name])
             if stream is None:
-                errors[name] = message
+                errors[name] = gettext(message)
             else:
                 values[name] = stream.url
 
@@ -184,11 +201,11 @@ def read_event_form(form: FormData) -> FormInput:
     if raw["recording_url"]:
         parts = urlsplit(raw["recording_url"])
         if parts.scheme not in {"http", "https"} or not parts.netloc or len(raw["recording_url"]) > MAX_URL:
-            errors["recording_url"] = "Bitte eine vollständige Adresse angeben, die mit https:// beginnt."
+            errors["recording_url"] = gettext("Bitte eine vollständige Adresse angeben, die mit https:// beginnt.")
 
     values["moderation_mode"] = raw["moderation_mode"] or "approve"
     if values["moderation_mode"] not in MODERATION_MODES:
-        errors["moderation_mode"] = "Bitte wählen Sie, wie Fragen moderiert werden."
+        errors["moderation_mode"] = gettext("Bitte wählen Sie, wie Fragen moderiert werden.")
     values["names_allowed"] = int(bool(raw["names_allowed"]))
     values["questions_open"] = int(bool(raw["questions_open"]))
     return result
@@ -213,6 +230,7 @@ def form_from_event(row: sqlite3.Row) -> FormInput:
     )
 
 
+SLUG_TAKEN = N_("Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere.")
 NEW_EVENT_DEFAULTS = {"moderation_mode": "approve", "names_allowed": "on", "questions_open": "on"}
 
 
@@ -247,17 +265,17 @@ async def admin_home(request: Request) -> Response:
         moderator,
         active=[e for e in events if not e["archived_at"]],
         archived=[e for e in events if e["archived_at"]],
-        notice=NOTICES.get(notice or ""),
+        notice=gettext(NOTICES[notice]) if notice in NOTICES else None,
     )
 
 
 NOTICES = {
-    "created": "Die Veranstaltung wurde angelegt.",
-    "saved": "Die Änderungen wurden gespeichert.",
-    "archived": "Die Veranstaltung wurde archiviert.",
-    "restored": "Die Veranstaltung ist wieder aktiv.",
-    "deleted": "Die Veranstaltung und alles darin wurden gelöscht.",
-    "duplicated": "Die Kopie wurde angelegt. Bitte prüfen Sie Titel, Kurzadresse und Termin.",
+    "created": N_("Die Veranstaltung wurde angelegt."),
+    "saved": N_("Die Änderungen wurden gespeichert."),
+    "archived": N_("Die Veranstaltung wurde archiviert."),
+    "restored": N_("Die Veranstaltung ist wieder aktiv."),
+    "deleted": N_("Die Veranstaltung und alles darin wurden gelöscht."),
+    "duplicated": N_("Die Kopie wurde angelegt. Bitte prüfen Sie Titel, Kurzadresse und Termin."),
 }
 
 
@@ -279,7 +297,7 @@ async def create_event_submit(request: Request) -> Response:
     if not form.errors:
         async with state.db.transaction() as tx:
             if await _slug_taken(tx, form.values["slug"]):
-                form.errors["slug"] = "Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere."
+                form.errors["slug"] = gettext(SLUG_TAKEN)
             else:
                 row = await tx.fetchone(
                     "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, "
@@ -330,13 +348,13 @@ async def event_form_page(
         form=form,
         event=dict(row),
         sections=sections,
-        agenda_kinds=AGENDA_KINDS,
+        agenda_kinds={kind: gettext(label) for kind, label in AGENDA_KINDS.items()},
     )
 
 
 # --- the event's parts: agenda items and panelists, edited one entry at a time ------------------------------
 
-AGENDA_KINDS = {"talk": "Vortrag", "video": "Film", "discussion": "Gespräch", "questions": "Fragerunde"}
+AGENDA_KINDS = {"talk": N_("Vortrag"), "video": N_("Film"), "discussion": N_("Gespräch"), "questions": N_("Fragerunde")}
 MAX_SPEAKERS = 300
 MAX_DURATION = 600
 MAX_PANELIST_NAME = 100
@@ -350,25 +368,29 @@ def _read_agenda_item(form: FormData) -> FormInput:
     errors, values = result.errors, result.values
     values["title"] = raw["title"]
     if not raw["title"] or len(raw["title"]) > MAX_TITLE:
-        errors["title"] = f"Bitte geben Sie einen Titel mit höchstens {MAX_TITLE} Zeichen ein."
+        errors["title"] = gettext("Bitte geben Sie einen Titel mit höchstens %(max)s Zeichen ein.") % {"max": MAX_TITLE}
     values["speakers"] = raw["speakers"]
     if len(raw["speakers"]) > MAX_SPEAKERS:
-        errors["speakers"] = f"Die Mitwirkenden dürfen höchstens {MAX_SPEAKERS} Zeichen lang sein."
+        errors["speakers"] = gettext("Die Mitwirkenden dürfen höchstens %(max)s Zeichen lang sein.") % {
+            "max": MAX_SPEAKERS
+        }
     values["kind"] = raw["kind"]
     if raw["kind"] not in AGENDA_KINDS:
-        errors["kind"] = "Bitte wählen Sie die Art des Programmpunkts."
+        errors["kind"] = gettext("Bitte wählen Sie die Art des Programmpunkts.")
     values["starts_at"] = None
     if raw["starts_at"]:
         try:
             values["starts_at"] = utc_from_berlin(raw["starts_at"])
         except ValueError:
-            errors["starts_at"] = "Beginn: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30."
+            errors["starts_at"] = gettext(START_FORMAT)
     values["duration_minutes"] = None
     if raw["duration_minutes"]:
         if raw["duration_minutes"].isdigit() and 1 <= int(raw["duration_minutes"]) <= MAX_DURATION:
             values["duration_minutes"] = int(raw["duration_minutes"])
         else:
-            errors["duration_minutes"] = f"Die Dauer ist eine Zahl von Minuten zwischen 1 und {MAX_DURATION}."
+            errors["duration_minutes"] = gettext("Die Dauer ist eine Zahl von Minuten zwischen 1 und %(max)s.") % {
+                "max": MAX_DURATION
+            }
     return result
 
 
@@ -388,9 +410,13 @@ def _read_panelist(form: FormData) -> FormInput:
     raw = {name: str(form.get(name, "")).strip() for name in ("name", "role")}
     result = FormInput(raw=raw, values=dict(raw))
     if not raw["name"] or len(raw["name"]) > MAX_PANELIST_NAME:
-        result.errors["name"] = f"Bitte geben Sie einen Namen mit höchstens {MAX_PANELIST_NAME} Zeichen ein."
+        result.errors["name"] = gettext("Bitte geben Sie einen Namen mit höchstens %(max)s Zeichen ein.") % {
+            "max": MAX_PANELIST_NAME
+        }
     if len(raw["role"]) > MAX_PANELIST_ROLE:
-        result.errors["role"] = f"Die Funktion darf höchstens {MAX_PANELIST_ROLE} Zeichen lang sein."
+        result.errors["role"] = gettext("Die Funktion darf höchstens %(max)s Zeichen lang sein.") % {
+            "max": MAX_PANELIST_ROLE
+        }
     return result
 
 
@@ -404,7 +430,7 @@ class PartKind:
     form_of: Callable[[dict[str, Any]], FormInput]
     new_defaults: dict[str, str]
     anchor: str
-    missing: str
+    missing: str  # German, marked with N_: translated when it is shown
 
     @property
     def select_sql(self) -> str:
@@ -422,7 +448,7 @@ AGENDA = PartKind(
     form_of=_agenda_item_form,
     new_defaults={"kind": "talk"},
     anchor="ablauf",
-    missing="Diesen Programmpunkt gibt es nicht (mehr).",
+    missing=N_("Diesen Programmpunkt gibt es nicht (mehr)."),
 )
 PANELISTS = PartKind(
     name="panelists",
@@ -433,7 +459,7 @@ PANELISTS = PartKind(
     form_of=lambda entry: FormInput(raw={"name": entry["name"], "role": entry["role"]}),
     new_defaults={},
     anchor="podium",
-    missing="Diese Person gibt es auf dem Podium nicht (mehr).",
+    missing=N_("Diese Person gibt es auf dem Podium nicht (mehr)."),
 )
 PART_KINDS = (AGENDA, PANELISTS)
 
@@ -445,7 +471,7 @@ async def _change_part(request: Request, kind: PartKind, *, deleting: bool = Fal
         return moderator
     key = request.path_params.get("part_id", "new")
     if key != "new" and not (key.isascii() and key.isdigit() and len(key) <= 18):
-        raise ApiError(404, "not_found", kind.missing)
+        raise ApiError(404, "not_found", gettext(kind.missing))
     form_data = await checked_form(request)
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
@@ -458,7 +484,7 @@ async def _change_part(request: Request, kind: PartKind, *, deleting: bool = Fal
         if key != "new":
             found = await tx.fetchone(f"SELECT id FROM {kind.table} WHERE id = :id AND event_id = :event_id", params)
             if found is None:
-                raise ApiError(404, "not_found", kind.missing)
+                raise ApiError(404, "not_found", gettext(kind.missing))
         if deleting:
             await tx.execute(f"DELETE FROM {kind.table} WHERE id = :id", params)
         elif key == "new":
@@ -510,7 +536,7 @@ async def edit_event_submit(request: Request) -> Response:
     if not form.errors:
         async with state.db.transaction() as tx:
             if await _slug_taken(tx, form.values["slug"], except_id=row["id"]):
-                form.errors["slug"] = "Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere."
+                form.errors["slug"] = gettext(SLUG_TAKEN)
             else:
                 await tx.execute(
                     "UPDATE events SET slug = :slug, title = :title, description = :description, hashtag = :hashtag, "
@@ -534,6 +560,7 @@ async def duplicate_event(request: Request) -> Response:
     state = app_state(request)
     source = await event_by_slug(state.db, request.path_params["slug"])
     agenda = await agenda_of(state.db, source["id"])
+    title = gettext("Kopie von %(title)s") % {"title": source["title"]}
     async with state.db.transaction() as tx:
         base = f"{source['slug'][: MAX_SLUG - 8]}-kopie"
         slug, number = base, 1
@@ -542,10 +569,11 @@ async def duplicate_event(request: Request) -> Response:
             slug = f"{base}-{number}"
         row = await tx.fetchone(
             "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
-            "moderation_mode, names_allowed, questions_open, created_at) SELECT :slug, 'Kopie von ' || title, "
+            "moderation_mode, names_allowed, questions_open, created_at) SELECT :slug, :title, "
             "description, hashtag, starts_at, ends_at, youtube_url, facebook_url, moderation_mode, names_allowed, "
             "questions_open, :now FROM events WHERE id = :id RETURNING id",
-            {"slug": slug, "now": utcnow(), "id": source["id"]},
+            # In the admin's language: the title says "rename me" to whoever made the copy.
+            {"slug": slug, "title": title, "now": utcnow(), "id": source["id"]},
         )
         assert row is not None
         new_id = int(row["id"])
@@ -610,7 +638,7 @@ async def delete_event_submit(request: Request) -> Response:
     state = app_state(request)
     row = await event_by_slug(state.db, request.path_params["slug"])
     if str(form.get("confirm_slug", "")).strip() != row["slug"]:
-        error = "Zur Bestätigung bitte genau die Kurzadresse der Veranstaltung eintippen."
+        error = gettext("Zur Bestätigung bitte genau die Kurzadresse der Veranstaltung eintippen.")
         return await _delete_confirmation(request, moderator, row, error)
     async with state.db.transaction() as tx:
         # Everything in the event goes with it (ON DELETE CASCADE): questions, votes, polls, ballots, the log.

@@ -24,11 +24,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from smartrlp.accounts import ROLES, SESSION_COOKIE, Moderator, hash_password
-from smartrlp.admin import BERLIN, admin_or_redirect, admin_page, checked_form
+from smartrlp.admin import ADMINS_ONLY, BERLIN, admin_or_redirect, admin_page, checked_form
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError
+from smartrlp.i18n import current_language, gettext
 from smartrlp.studio import public_base
-from smartrlp.web import app_state
+from smartrlp.web import N_, app_state
 
 MAX_NAME = 60
 MIN_PASSWORD = 12
@@ -36,16 +37,23 @@ MAX_PASSWORD = 1000  # the login form reads no more than this, so a longer one c
 # Lowercase letters and digits without the ones people mix up when they copy by hand (l/1, o/0, i): 20 of
 # them carry 99 bits, in groups of five so they can be read out over the phone.
 READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyz23456789"
-ROLE_LABELS = {"moderator": "Moderation", "admin": "Administration"}
+# German texts made at import are marked with N_ and translated where they are shown, in that request's language.
+ROLE_LABELS = {"moderator": N_("Moderation"), "admin": N_("Administration")}
 FIELD_ORDER = ("name", "role", "events", "password", "password_repeat")  # as on the page, for the error summary
-MISSING = "Dieses Konto gibt es nicht (mehr)."
+MISSING = N_("Dieses Konto gibt es nicht (mehr).")
+EVENT_GONE = N_("Eine der gewählten Veranstaltungen wurde eben gelöscht. Bitte noch einmal.")
 
 NOTICES = {
-    "created": "Das Konto wurde angelegt.",
-    "saved": "Die Änderungen wurden gespeichert.",
-    "password": "Das neue Passwort gilt ab sofort; die anderen Anmeldungen dieses Kontos sind beendet.",
-    "deleted": "Das Konto wurde gelöscht; seine Anmeldungen und API-Tokens gelten nicht mehr.",
+    "created": N_("Das Konto wurde angelegt."),
+    "saved": N_("Die Änderungen wurden gespeichert."),
+    "password": N_("Das neue Passwort gilt ab sofort; die anderen Anmeldungen dieses Kontos sind beendet."),
+    "deleted": N_("Das Konto wurde gelöscht; seine Anmeldungen und API-Tokens gelten nicht mehr."),
 }
+
+
+def _notice(request: Request) -> str | None:
+    done = request.query_params.get("done") or ""
+    return gettext(NOTICES[done]) if done in NOTICES else None
 
 
 # --- what may be typed ---------------------------------------------------------------------------------------
@@ -74,13 +82,15 @@ def normalised_name(raw: str) -> str:
 
 def name_problem(name: str) -> str | None:
     if not name:
-        return "Bitte geben Sie einen Namen ein."
+        return gettext("Bitte geben Sie einen Namen ein.")
     if len(name) > MAX_NAME:
-        return f"Der Name darf höchstens {MAX_NAME} Zeichen lang sein."
+        return gettext("Der Name darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_NAME}
     # Control and format characters (tabs, line breaks, invisible direction marks) would make two names that
     # look the same on screen, or break the pages that show them.
     if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in {"Zl", "Zp"} for c in name):
-        return "Der Name darf keine Steuerzeichen wie Tabulatoren, Zeilenumbrüche oder unsichtbare Zeichen enthalten."
+        return gettext(
+            "Der Name darf keine Steuerzeichen wie Tabulatoren, Zeilenumbrüche oder unsichtbare Zeichen enthalten."
+        )
     return None
 
 
@@ -91,13 +101,22 @@ def _read_password(form: FormData, result: UserForm) -> None:
         return
     password = str(form.get("password", ""))
     if not password:
-        problem = ("password", "Bitte geben Sie ein Passwort ein oder wählen Sie „Passwort erzeugen“.")
+        problem = ("password", gettext("Bitte geben Sie ein Passwort ein oder wählen Sie „Passwort erzeugen“."))
     elif len(password) < MIN_PASSWORD:
-        problem = ("password", f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein.")
+        problem = (
+            "password",
+            gettext("Das Passwort muss mindestens %(min)s Zeichen lang sein.") % {"min": MIN_PASSWORD},
+        )
     elif len(password) > MAX_PASSWORD:
-        problem = ("password", f"Das Passwort darf höchstens {MAX_PASSWORD} Zeichen lang sein.")
+        problem = (
+            "password",
+            gettext("Das Passwort darf höchstens %(max)s Zeichen lang sein.") % {"max": MAX_PASSWORD},
+        )
     elif password != str(form.get("password_repeat", "")):
-        problem = ("password_repeat", "Die beiden Passwörter stimmen nicht überein. Bitte tippen Sie beide neu.")
+        problem = (
+            "password_repeat",
+            gettext("Die beiden Passwörter stimmen nicht überein. Bitte tippen Sie beide neu."),
+        )
     else:
         result.password = password
         return
@@ -108,12 +127,12 @@ def _read_role_and_events(form: FormData, result: UserForm, events: list[dict[st
     role = str(form.get("role", ""))
     result.raw["role"] = role
     if role not in ROLES:
-        result.errors["role"] = "Bitte wählen Sie eine Rolle."
+        result.errors["role"] = gettext("Bitte wählen Sie eine Rolle.")
     known = {e["id"] for e in events}
     for value in form.getlist("events"):
         text = str(value)
         if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) not in known:
-            result.errors["events"] = (
+            result.errors["events"] = gettext(
                 "Eine der gewählten Veranstaltungen gibt es nicht (mehr). Bitte prüfen Sie die Auswahl."
             )
             continue
@@ -133,24 +152,29 @@ def read_new_user(form: FormData, events: list[dict[str, Any]]) -> UserForm:
 # --- reading the database ------------------------------------------------------------------------------------
 
 
+# The date and time as each language writes them; Babel supplies the names of the months.
+WHEN_PATTERNS = {"de": "d. MMMM y, HH:mm 'Uhr'", "en": "d MMMM y, HH:mm"}
+
+
 def _when(iso: str | None) -> str:
     if not iso:
         return ""
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return format_datetime(moment, "d. MMMM y, HH:mm 'Uhr'", tzinfo=BERLIN, locale="de")
+    language = current_language()
+    return format_datetime(moment, WHEN_PATTERNS[language], tzinfo=BERLIN, locale=language)
 
 
 def _user_id(request: Request) -> int:
     key = request.path_params["user_id"]
     if not (key.isascii() and key.isdigit() and len(key) <= 18):
-        raise ApiError(404, "not_found", MISSING)
+        raise ApiError(404, "not_found", gettext(MISSING))
     return int(key)
 
 
 async def _account(db: Database | Transaction, user_id: int) -> sqlite3.Row:
     row = await db.fetchone("SELECT id, name, role, created_at FROM moderators WHERE id = :id", {"id": user_id})
     if row is None:
-        raise ApiError(404, "not_found", MISSING)
+        raise ApiError(404, "not_found", gettext(MISSING))
     return row
 
 
@@ -173,10 +197,10 @@ async def _name_in_use(db: Database | Transaction, name: str) -> str | None:
     wanted = name.casefold()
     for row in await db.fetchall("SELECT name FROM moderators"):
         if str(row["name"]).casefold() == wanted:
-            return (
-                f"Den Namen „{row['name']}“ gibt es schon (Groß- und Kleinschreibung zählen dabei nicht). "
+            return gettext(
+                "Den Namen „%(name)s“ gibt es schon (Groß- und Kleinschreibung zählen dabei nicht). "
                 "Bitte wählen Sie einen anderen."
-            )
+            ) % {"name": row["name"]}
     return None
 
 
@@ -184,7 +208,7 @@ async def _still_admin(tx: Transaction, actor: Moderator) -> None:
     # Checked again under the write lock: an admin demoted or deleted a moment ago must not act any more.
     row = await tx.fetchone("SELECT role FROM moderators WHERE id = :id", {"id": actor.id})
     if row is None or row["role"] != "admin":
-        raise ApiError(403, "forbidden", "Die Verwaltung ist Administratorinnen und Administratoren vorbehalten.")
+        raise ApiError(403, "forbidden", gettext(ADMINS_ONLY))
 
 
 async def _admin_count(tx: Transaction) -> int:
@@ -263,15 +287,14 @@ async def users_page(request: Request) -> Response:
     accounts = [
         {
             **dict(r),
-            "role_label": ROLE_LABELS.get(r["role"], r["role"]),
+            "role_label": gettext(ROLE_LABELS[r["role"]]) if r["role"] in ROLE_LABELS else r["role"],
             "events": [] if r["role"] == "admin" else events.get(int(r["id"]), []),
             "created": _when(r["created_at"]),
             "last_login_text": _when(r["last_login"]),
         }
         for r in rows
     ]
-    notice = NOTICES.get(request.query_params.get("done") or "")
-    return admin_page(request, "admin/users.html", actor, accounts=accounts, notice=notice)
+    return admin_page(request, "admin/users.html", actor, accounts=accounts, notice=_notice(request))
 
 
 async def _form_page(
@@ -304,11 +327,11 @@ async def _form_page(
         account={**dict(account), "created": _when(account["created_at"])} if account is not None else None,
         is_self=account is not None and account["id"] == actor.id,
         events=await _all_events(db),
-        roles=ROLE_LABELS,
+        roles={role: gettext(label) for role, label in ROLE_LABELS.items()},
         tokens=tokens,
         min_password=MIN_PASSWORD,
         max_name=MAX_NAME,
-        notice=NOTICES.get(request.query_params.get("done") or ""),
+        notice=_notice(request),
     )
 
 
@@ -349,9 +372,7 @@ async def create_user_submit(request: Request) -> Response:
                 assert row is not None
                 user_id = int(row["id"])
                 if not await _set_events(tx, user_id, form.raw["role"], form.event_ids):
-                    raise ApiError(
-                        409, "conflict", "Eine der gewählten Veranstaltungen wurde eben gelöscht. Bitte noch einmal."
-                    )
+                    raise ApiError(409, "conflict", gettext(EVENT_GONE))
     if form.errors or user_id is None:
         return await _form_page(request, actor, form, status=422)
     if form.generated:
@@ -396,14 +417,14 @@ async def edit_user_submit(request: Request) -> Response:
             account = await _account(tx, account["id"])
             demoting = account["role"] == "admin" and role != "admin"
             if demoting and account["id"] == actor.id:
-                form.errors["role"] = (
+                form.errors["role"] = gettext(
                     "Sie können sich nicht selbst die Rolle Administration nehmen. Bitten Sie eine andere "
                     "Administratorin oder einen anderen Administrator darum."
                 )
             # Implied by the rule above (the actor is an admin too); kept so the last admin stays protected
             # should admins one day be allowed to demote themselves.
             elif demoting and await _admin_count(tx) <= 1:
-                form.errors["role"] = (
+                form.errors["role"] = gettext(
                     "Das ist das letzte Konto mit der Rolle Administration. Geben Sie zuerst einem anderen Konto "
                     "diese Rolle."
                 )
@@ -412,9 +433,7 @@ async def edit_user_submit(request: Request) -> Response:
                     "UPDATE moderators SET role = :role WHERE id = :id", {"role": role, "id": account["id"]}
                 )
                 if not await _set_events(tx, account["id"], role, form.event_ids):
-                    raise ApiError(
-                        409, "conflict", "Eine der gewählten Veranstaltungen wurde eben gelöscht. Bitte noch einmal."
-                    )
+                    raise ApiError(409, "conflict", gettext(EVENT_GONE))
     if form.errors:
         return await _form_page(request, actor, form, account=account, status=422)
     return RedirectResponse(f"/admin/users?done=saved#user-{account['id']}", status_code=303)
@@ -483,11 +502,11 @@ async def _delete_page(
     )
 
 
-SELF_DELETE = (
+SELF_DELETE = N_(
     "Ihr eigenes Konto können Sie nicht löschen. Bitten Sie eine andere Administratorin oder einen anderen "
     "Administrator darum."
 )
-LAST_ADMIN_DELETE = (
+LAST_ADMIN_DELETE = N_(
     "Das ist das letzte Konto mit der Rolle Administration; ohne es könnte niemand mehr die Verwaltung öffnen. "
     "Geben Sie zuerst einem anderen Konto diese Rolle."
 )
@@ -509,10 +528,10 @@ async def delete_user_submit(request: Request) -> Response:
     state = app_state(request)
     account = await _account(state.db, _user_id(request))
     if account["id"] == actor.id:
-        return await _delete_page(request, actor, account, status=409, error=SELF_DELETE)
+        return await _delete_page(request, actor, account, status=409, error=gettext(SELF_DELETE))
     typed = normalised_name(str(data.get("confirm_name", "")))
     if typed.casefold() != str(account["name"]).casefold():
-        error = "Zur Bestätigung bitte genau den Namen des Kontos eintippen."
+        error = gettext("Zur Bestätigung bitte genau den Namen des Kontos eintippen.")
         return await _delete_page(request, actor, account, status=422, error=error)
     deleted = False
     async with state.db.transaction() as tx:
@@ -525,7 +544,7 @@ async def delete_user_submit(request: Request) -> Response:
             await tx.execute("DELETE FROM moderators WHERE id = :id", {"id": account["id"]})
             deleted = True
     if not deleted:
-        return await _delete_page(request, actor, account, status=409, error=LAST_ADMIN_DELETE)
+        return await _delete_page(request, actor, account, status=409, error=gettext(LAST_ADMIN_DELETE))
     return RedirectResponse("/admin/users?done=deleted", status_code=303)
 
 

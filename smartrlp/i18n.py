@@ -106,6 +106,15 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return negotiate(accept_language) or DEFAULT_LANGUAGE
 
 
+def language_of(scope: Scope) -> tuple[str, bool]:
+    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`)."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
+    cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
+    code = choose_language(query, cookie, headers.get("accept-language", ""))
+    return code, query in LANGUAGES and query != cookie
+
+
 class LanguageSelector:
     """Sets the request's language for templates and error texts; `?lang=xx` is remembered in a cookie."""
 
@@ -117,11 +126,7 @@ class LanguageSelector:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
-        cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
-        code = choose_language(query, cookie, headers.get("accept-language", ""))
-        remember = query in LANGUAGES and query != cookie
+        code, remember = language_of(scope)
 
         async def send_with_cookie(message: Message) -> None:
             if remember and message["type"] == "http.response.start":

@@ -71,11 +71,22 @@ def wants_json(request: HTTPConnection) -> bool:
     return request.url.path.startswith(("/api/", "/ws/")) or request.url.path in {"/healthz", "/openapi.json"}
 
 
+def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
+    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
+    return message
+
+
+# A page says in its own language what the API says in English for programs (the API's messages stay English).
+_PAGE_DETAILS = {"event_not_found": N_("Diese Veranstaltung gibt es nicht (mehr). Bitte prüfen Sie die Adresse.")}
+_NOT_FOUND = N_("Diese Adresse gibt es nicht. Bitte prüfen Sie, ob sie richtig geschrieben ist.")
+
+
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     if wants_json(request):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-    return render_error(request, exc.status, exc.message)
+    detail = i18n.gettext(_PAGE_DETAILS[exc.code]) if exc.code in _PAGE_DETAILS else exc.message
+    return render_error(request, exc.status, detail)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
@@ -89,7 +100,12 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse({"error": {"code": code, "message": exc.detail}}, exc.status_code, headers)
-    return render_error(request, exc.status_code, exc.detail)
+    # Starlette's details are English reason phrases ("Not Found"); a page says it in the page's language.
+    detail = i18n.gettext(_NOT_FOUND) if exc.status_code == 404 else exc.detail
+    return render_error(request, exc.status_code, detail)
+
+
+_UNEXPECTED = N_("Der Fehler liegt bei uns, nicht bei Ihnen. Bitte versuchen Sie es gleich noch einmal.")
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
@@ -98,12 +114,11 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         body = {"error": {"code": "internal", "message": "Something went wrong on our side."}}
         return JSONResponse(body, status_code=500)
-    return render_error(request, 500, "Something went wrong on our side.")
-
-
-def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
-    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
-    return message
+    # Starlette calls this handler from its outermost layer, outside every middleware: the language chosen for
+    # the request has been reset by the time the exception gets here, so it is chosen again.
+    code, _remember = i18n.language_of(request.scope)
+    with i18n.language(code):
+        return render_error(request, 500, i18n.gettext(_UNEXPECTED))
 
 
 # German; render_error translates them into the request's language.
@@ -190,6 +205,13 @@ TRANSLATED_TEMPLATES = frozenset(
         "summary.html",
         "privacy.html",
         "accessibility.html",
+        "admin/home.html",
+        "admin/event_form.html",
+        "admin/delete.html",
+        "admin/users.html",
+        "admin/user_form.html",
+        "admin/user_delete.html",
+        "admin/user_password_shown.html",
     }
 )
 

@@ -69,7 +69,7 @@ def live_event(shared_server: Server, shared_admin: httpx.Client, shared_moderat
 
 
 def submit_empty_event_form(page: Page) -> None:
-    page.get_by_role("button", name="Veranstaltung anlegen").click()
+    page.get_by_role("button", name=re.compile("^(Veranstaltung anlegen|Create event)$")).click()
     page.get_by_role("alert").wait_for()
 
 
@@ -86,6 +86,10 @@ PAGES: list[tuple[str, bool, Callable[[Page], None] | None]] = [
     ("/datenschutz?lang=en", False, None),
     ("/barrierefreiheit?lang=en", False, None),
     (f"/e/{SLUG}/summary?lang=en", True, None),
+    ("/admin?lang=en", True, None),
+    ("/admin/users?lang=en", True, None),
+    ("/admin/users/new?lang=en", True, None),
+    ("/admin/events/new?lang=en", True, submit_empty_event_form),
     ("/e/kommt-noch", False, None),
     ("/e/ist-vorbei", False, None),
     ("/join", False, None),

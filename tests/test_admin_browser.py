@@ -57,6 +57,38 @@ def test_an_admin_creates_an_event_corrects_a_mistake_and_viewers_see_it(
     expect(viewer.get_by_text("Livestream auf YouTube", exact=True)).to_be_visible()
 
 
+def test_an_admin_with_an_english_browser_creates_an_event_in_english(pages: Pages, shared_server: Server) -> None:
+    english = {"locale": "en-GB", "extra_http_headers": {"Accept-Language": "en-GB,en;q=0.9"}}
+    page = pages.open(f"{shared_server.url}/admin", **english)
+    name, password = demo_credentials(shared_server)
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Administration Events")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    title = "Digital town hall for English speakers"
+    page.get_by_role("link", name="New event").click()
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Start", exact=True).fill("2026-12-10T18:00")
+    page.get_by_label("End", exact=True).fill("2026-12-10T17:00")
+    page.get_by_label("YouTube address").fill("https://vimeo.com/76979871")
+    pages.allow_failed_load(f"{shared_server.url}/admin/events/new")  # the form comes back with 422
+    page.get_by_role("button", name="Create event").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct the 2 marked entries:")
+    expect(summary).to_contain_text("The end must come after the start.")
+    expect(summary).to_contain_text("That is not a YouTube video address.")
+    expect(page.get_by_label("End", exact=True)).to_have_accessible_description("The end must come after the start.")
+    page.get_by_label("End", exact=True).fill("2026-12-10T19:30")
+    page.get_by_label("YouTube address").fill("https://youtu.be/dQw4w9WgXcQ")
+    page.get_by_role("button", name="Create event").click()
+
+    expect(page.get_by_role("status")).to_have_text("The event has been created.")
+    expect(page.locator(f"#event-{slug_of(title)}")).to_contain_text("Thursday 10 December 2026 at 18:00 – 19:30")
+
+
 def slug_of(title: str) -> str:
     from smartrlp.admin import slugify
 
