@@ -18,6 +18,8 @@ WORDLIST_DIR = Path(__file__).resolve().parent / "wordlists"
 _LOOKALIKES = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _WORD = re.compile(r"[^\W\d_]+")
 _SPACE = re.compile(r"\s+")
+# "!" stands for "i" only inside a word ("sh!t"); at a word's end it is punctuation ("Karte!" is not "kartei").
+_EXCLAIM = re.compile(r"!+(?![^\W\d_])")
 
 
 def normalise_for_display(text: str) -> str:
@@ -27,7 +29,7 @@ def normalise_for_display(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
+    text = _EXCLAIM.sub(" ", unicodedata.normalize("NFKC", text).casefold()).translate(_LOOKALIKES)
     text = text.replace("ß", "ss")
     # Umlauts folded to their base letter, so "fück" meets "fuck" and "scheiße" meets "scheisse".
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
