@@ -9,6 +9,7 @@ cannot tell from the page that it was blocked or reported.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -30,6 +31,7 @@ Conn = Database | Transaction
 MAX_WORD = 60
 MAX_EVENT_WORDS = 500
 REPORT_REASONS = ("offensive", "spam", "misleading", "other")
+_WORD_CHARS = re.compile(r"[\w\s'’-]+")
 
 
 # ---------------------------------------------------------------- checks used by questions and polls
@@ -163,7 +165,8 @@ def _clean_word(value: Any) -> str:
     star = word.endswith("*")
     word = word.rstrip("*").strip()
     parsed = WordFilter.from_entries([word])
-    if not (parsed.exact or parsed.phrases):
+    # Letters, digits, spaces, hyphens and apostrophes only: a word is also its own address (`…/words/{word}`).
+    if _WORD_CHARS.fullmatch(word) is None or not (parsed.exact or parsed.phrases):
         raise invalid("'word' must contain at least one word of letters.", "word")
     if len(word) > MAX_WORD:
         raise invalid(f"'word' may have at most {MAX_WORD} characters.", "word")

@@ -71,6 +71,7 @@ def test_event_words_hold_questions_even_in_post_moderation_and_stay_off_the_air
     assert error_code(other.http.post(f"{base}/words", json={"word": "quatschkopf"}), 401) == "unauthorized"
     assert error_code(moderator.http.post(f"{base}/words", json={"word": "  ?! "}), 422) == "invalid"
     assert error_code(moderator.http.post(f"{base}/words", json={"word": 7}), 422) == "invalid"
+    assert error_code(moderator.http.post(f"{base}/words", json={"word": "a/b"}), 422) == "invalid"
     added = ok(moderator.http.post(f"{base}/words", json={"word": " Quatschkopf "}), 201)
     assert added["word"] == "quatschkopf"
     ok(moderator.http.post(f"{base}/words", json={"word": "Rote  Karte"}), 201)
