@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from browsing import Pages, log_in_and_moderate, new_event
 from conftest import Server, Viewer, bearer
 from playwright.sync_api import Page, expect
@@ -19,6 +20,13 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 MONITOR = {"width": 1920, "height": 1080}
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core on the page in the state it is in now (the states opened here are not in test_accessibility)."""
+    violations = Axe().run(page, options=WCAG_21_AA).response["violations"]
+    assert not violations, [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in violations]
 
 
 def post_moderated_event(server: Server, title: str) -> str:
@@ -94,6 +102,7 @@ def test_moderator_blocks_a_device_and_a_held_question_never_reaches_the_studio(
     expect(history.locator("li")).to_have_count(2)
     expect(history).to_contain_text(first["text"])
     expect(history).to_contain_text("Gerät gesperrt seit")
+    assert_accessible(page)  # held and blocked notes, both tool cards and a device history open
 
     # An honest question goes on air: the studio shows it, never a held one.
     card(page, "approved", honest["text"]).get_by_role("button", name="Auf Sendung").click()
@@ -139,6 +148,7 @@ def test_a_viewer_reports_a_question_with_the_keyboard_and_the_moderator_sees_it
 
     page.keyboard.press("Enter")
     expect(form.get_by_role("radio", name="beleidigend")).to_be_focused()
+    assert_accessible(page)  # the report form open
     page.keyboard.press("ArrowRight")  # arrow keys move through a radio group and choose
     expect(form.get_by_role("radio", name="Spam")).to_be_checked()
     page.keyboard.press("Tab")

@@ -73,18 +73,6 @@ def submit_empty_event_form(page: Page) -> None:
     page.get_by_role("alert").wait_for()
 
 
-def open_report_form(page: Page) -> None:
-    page.locator("[data-public-list] [data-action='report']").first.click()
-    page.locator("[data-report-form]").wait_for()
-
-
-def open_abuse_tools(page: Page) -> None:
-    for summary in page.locator(".abuse-tool summary").all():
-        summary.click()
-    page.locator("[data-action='history']").first.click()
-    page.locator(".device-history-counts").first.wait_for()
-
-
 PAGES: list[tuple[str, bool, Callable[[Page], None] | None]] = [
     # path, needs a moderator login, what to do on the page before checking it
     ("/", False, None),
@@ -114,8 +102,6 @@ PAGES: list[tuple[str, bool, Callable[[Page], None] | None]] = [
     ("/admin/users/new", True, None),
     (f"/admin/events/{SLUG}", True, None),
     ("/admin/events/new", True, submit_empty_event_form),
-    (f"/e/{SLUG}#melden", False, open_report_form),
-    (f"/e/{SLUG}/moderate#missbrauch", True, open_abuse_tools),
 ]
 
 
