@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Server, Viewer, bearer, create_event
+from conftest import Server, Viewer, bearer, create_event, csrf_of
 
 from smartrlp import protocol, retention
 from smartrlp.db import Database
@@ -292,3 +292,28 @@ def test_the_filter_catches_phrases_and_an_exclamation_mark_ends_a_word() -> Non
     # "!" inside a word still stands for an "i"; at the end it is only punctuation.
     assert word_filter.matches("sh!t") == ["shit"]
     assert word_filter.matches("Hure!") == ["hure"]
+
+
+def test_deleting_an_event_deletes_its_words_blocks_and_reports(
+    moderator: Viewer, viewer: Callable[..., Viewer], shared_admin: Any
+) -> None:
+    slug = new_event(moderator.server)
+    base = f"/api/events/{slug}"
+    troll, reporter = viewer(), viewer()
+    question = troll.ask("Gleich ist alles weg", slug=slug)
+    ok(moderator.http.post(f"{base}/words", json={"word": "weg"}), 201)
+    ok(reporter.http.post(f"{base}/questions/{question['id']}/reports", json={}), 201)
+    ok(moderator.http.post(f"{base}/questions/{question['id']}/device-block"))
+    with sqlite3.connect(moderator.server.db_path) as conn:
+        event_id = conn.execute("SELECT id FROM events WHERE slug = ?", (slug,)).fetchone()[0]
+    response = shared_admin.post(
+        f"/admin/events/{slug}/delete", data={"csrf": csrf_of(shared_admin), "confirm_slug": slug}
+    )
+    assert response.status_code == 303, response.text
+    with sqlite3.connect(moderator.server.db_path) as conn:
+        for sql, key in (
+            ("SELECT COUNT(*) FROM event_words WHERE event_id = ?", event_id),
+            ("SELECT COUNT(*) FROM device_blocks WHERE event_id = ?", event_id),
+            ("SELECT COUNT(*) FROM question_reports WHERE question_id = ?", question["id"]),
+        ):
+            assert conn.execute(sql, (key,)).fetchone()[0] == 0, sql
