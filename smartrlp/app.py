@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from smartrlp import (
+    abuse,
     accounts,
     admin,
     admin_users,
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> Starlette:
         *export.routes,
         *legal.routes,
         *questions.routes,
+        *abuse.routes,
         *moderation.routes,
         *polls.routes,
         *reactions.routes,

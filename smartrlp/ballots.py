@@ -45,12 +45,16 @@ async def compute_results(
     conn: Reader, poll: sqlite3.Row | dict[str, Any], option_ids: Iterable[int]
 ) -> dict[str, Any]:
     poll_id = poll["id"]
-    row = await conn.fetchone("SELECT COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id", {"poll_id": poll_id})
+    # Ballots of blocked devices are stored (their sender sees its answer) but `counted = 0`: never in results.
+    row = await conn.fetchone(
+        "SELECT COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1", {"poll_id": poll_id}
+    )
     total = int(row["n"]) if row else 0
     kind = poll["kind"]
     if kind in CHOICE_KINDS:
         rows = await conn.fetchall(
-            "SELECT option_id, COUNT(*) AS n FROM poll_ballot_options WHERE poll_id = :poll_id GROUP BY option_id",
+            "SELECT option_id, COUNT(*) AS n FROM poll_ballot_options WHERE poll_id = :poll_id AND counted = 1 "
+            "GROUP BY option_id",
             {"poll_id": poll_id},
         )
         counts = {r["option_id"]: int(r["n"]) for r in rows}
@@ -60,7 +64,7 @@ async def compute_results(
         return {"total": total, "options": options}
     if kind == "rating":
         rows = await conn.fetchall(
-            "SELECT value, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id GROUP BY value",
+            "SELECT value, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY value",
             {"poll_id": poll_id},
         )
         counts = {r["value"]: int(r["n"]) for r in rows}
@@ -71,7 +75,7 @@ async def compute_results(
         mean = round(sum(v * n for v, n in counts.items()) / total, 2) if total else None
         return {"total": total, "values": values, "mean": mean}
     rows = await conn.fetchall(
-        "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id GROUP BY word "
+        "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY word "
         "ORDER BY n DESC, word ASC LIMIT :limit",
         {"poll_id": poll_id, "limit": WORDS_SHOWN},
     )
@@ -190,20 +194,27 @@ async def _store(tx: Transaction, ballot: Ballot, checks: dict[int, _PollCheck |
         raise invalid("An option does not belong to this poll.", "options")
     key = {"poll_id": ballot.poll_id, "device": ballot.device_id}
     existing = await tx.fetchone("SELECT 1 FROM poll_ballots WHERE poll_id = :poll_id AND device_id = :device", key)
+    # A primary-key lookup inside the batch's one transaction: blocking stays cheap under a burst of ballots.
+    blocked = await tx.fetchone(
+        "SELECT 1 FROM device_blocks WHERE event_id = :event_id AND device_id = :device",
+        {"event_id": ballot.event_id, "device": ballot.device_id},
+    )
+    counted = int(blocked is None)
     now = utcnow()
     await tx.execute(
-        "INSERT INTO poll_ballots (poll_id, device_id, value, word, created_at, updated_at) "
-        "VALUES (:poll_id, :device, :value, :word, :now, :now) "
+        "INSERT INTO poll_ballots (poll_id, device_id, value, word, created_at, updated_at, counted) "
+        "VALUES (:poll_id, :device, :value, :word, :now, :now, :counted) "
         "ON CONFLICT (poll_id, device_id) DO UPDATE SET value = excluded.value, word = excluded.word, "
-        "updated_at = excluded.updated_at",
-        {**key, "value": ballot.value, "word": ballot.word, "now": now},
+        "updated_at = excluded.updated_at, counted = excluded.counted",
+        {**key, "value": ballot.value, "word": ballot.word, "now": now, "counted": counted},
     )
     if ballot.option_ids is not None:
         if existing:
             await tx.execute("DELETE FROM poll_ballot_options WHERE poll_id = :poll_id AND device_id = :device", key)
         await tx.executemany(
-            "INSERT INTO poll_ballot_options (poll_id, device_id, option_id) VALUES (:poll_id, :device, :option_id)",
-            [{**key, "option_id": option_id} for option_id in ballot.option_ids],
+            "INSERT INTO poll_ballot_options (poll_id, device_id, option_id, counted) "
+            "VALUES (:poll_id, :device, :option_id, :counted)",
+            [{**key, "option_id": option_id, "counted": counted} for option_id in ballot.option_ids],
         )
     return existing is not None
 

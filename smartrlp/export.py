@@ -90,7 +90,7 @@ async def _poll(db: Database, row: sqlite3.Row) -> dict[str, Any]:
     if poll["kind"] == "words" and len(results["words"]) >= WORDS_SHOWN:
         # The live cloud shows only the most frequent words so that it stays readable; the record keeps them all.
         rows = await db.fetchall(
-            "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id GROUP BY word "
+            "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY word "
             "ORDER BY n DESC, word ASC",
             {"poll_id": row["id"]},
         )

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol
+from smartrlp import abuse, changes, protocol
 from smartrlp.accounts import moderator_page_access, require_moderator
 from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
@@ -153,6 +153,8 @@ async def update_question(request: Request) -> Response:
             )
         before = _current_state(question, on_air["on_air_question_id"])
         after = _target_state(before, body)
+        if after.on_air and not before.on_air and before.status in {"pending", "rejected"}:
+            await _refuse_airing_held(tx, question_id)
         if after == before:
             # Idempotent: a double click or a retried request changes nothing and logs nothing.
             return json_response(question_json(question, on_air["on_air_question_id"]))
@@ -170,6 +172,14 @@ async def update_question(request: Request) -> Response:
             },
         )
     return json_response(data)
+
+
+async def _refuse_airing_held(tx: Transaction, question_id: int) -> None:
+    # "Auf Sendung" approves a waiting question on the way; for one the filter or a block held, one click
+    # under pressure must not put it in front of the audience: it has to be approved on its own first.
+    held = await tx.fetchone("SELECT held_words, held_device FROM questions WHERE id = :id", {"id": question_id})
+    if held is not None and abuse.is_held(held):
+        raise conflict("held_question", "This question was held for review; approve it before putting it on air.")
 
 
 async def undo_last(request: Request) -> Response:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol
+from smartrlp import abuse, changes, protocol
 from smartrlp.accounts import moderator_for, require_moderator
 from smartrlp.ballots import CHOICE_KINDS, Ballot, Reader, compute_results, results_public
 from smartrlp.db import Transaction, utcnow
@@ -408,8 +408,11 @@ async def vote(request: Request) -> Response:
         raise conflict("poll_not_open", "This poll is not open for answers.")
     option_ids = {o["id"] for o in await _options(state.db, poll_id)}
     ballot = _ballot_from(body, poll, option_ids, event["id"], device)
-    if ballot.word is not None and state.word_filter.blocks(ballot.word):
-        raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
+    if ballot.word is not None:
+        # The shipped lists and the words the moderators added for this event.
+        word_filter = await abuse.filter_for(state.db, state.word_filter, event["id"])
+        if word_filter.blocks(ballot.word):
+            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
     replaced = await state.ballots.submit(ballot)
     return json_response({"poll_id": poll_id, "ballot": ballot.as_json(), "replaced": replaced}, status=201)
 

@@ -19,6 +19,8 @@ EVENT: Final = "event"  # the event's own fields changed
 POLL: Final = "poll"  # a poll was created or changed; carries the whole poll
 POLL_DELETED: Final = "poll_deleted"
 SCREEN: Final = "screen"  # what the presenter screen and the overlay show
+# Staff only: why questions were held, blocked devices, reports, the event's filter words.
+MODERATION_NOTES: Final = "moderation_notes"
 # Not logged changes (no `seq`): current state, coalesced, sent to whoever may see it.
 POLL_RESULTS: Final = "poll_results"
 REACTIONS: Final = "reactions"
@@ -39,13 +41,14 @@ SERVER_TYPES: Final = (
     POLL,
     POLL_DELETED,
     SCREEN,
+    MODERATION_NOTES,
     POLL_RESULTS,
     REACTIONS,
     PONG,
     ERROR,
 )
 CLIENT_TYPES: Final = (PING, REACT)
-CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED, SCREEN)
+CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED, SCREEN, MODERATION_NOTES)
 
 # Close codes (4000-4999 are ours to define).
 CLOSE_GOING_AWAY: Final = 1001

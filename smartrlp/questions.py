@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol
+from smartrlp import abuse, changes, protocol
 from smartrlp.accounts import moderator_for
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
@@ -167,14 +167,20 @@ async def ask_question(request: Request) -> Response:
         if not current["names_allowed"]:
             # A page loaded before the organisers turned names off may still send one: it is not kept.
             name = None
-        # Post-moderation shows a question at once, unless the word filter holds it for a moderator.
+        # Post-moderation shows a question at once, unless the word filter (shipped and the event's own words)
+        # or a block of the asking device holds it for a moderator. Both are noted in either mode, so moderators
+        # see why; the asker only sees its question waiting, as any question waits in pre-moderation.
+        word_filter = await abuse.filter_for(tx, state.word_filter, event["id"])
+        held_words = word_filter.matches(text) + (word_filter.matches(name) if name else [])
+        held_device = await abuse.is_blocked(tx, event["id"], device)
         status = "pending"
-        if current["moderation_mode"] == "post" and not state.word_filter.matches(text):
+        if current["moderation_mode"] == "post" and not held_words and not held_device:
             status = "approved"
         now = utcnow()
         row = await tx.fetchone(
-            "INSERT INTO questions (event_id, text, name, device_id, status, panelist_id, created_at, updated_at) "
-            "VALUES (:event_id, :text, :name, :device, :status, :panelist_id, :now, :now) "
+            "INSERT INTO questions (event_id, text, name, device_id, status, panelist_id, created_at, updated_at, "
+            "held_words, held_device) "
+            "VALUES (:event_id, :text, :name, :device, :status, :panelist_id, :now, :now, :held_words, :held_device) "
             f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
             {
                 "event_id": event["id"],
@@ -184,6 +190,8 @@ async def ask_question(request: Request) -> Response:
                 "status": status,
                 "panelist_id": panelist_id,
                 "now": now,
+                "held_words": abuse.held_words_json(held_words),
+                "held_device": int(held_device),
             },
         )
         assert row is not None
@@ -197,6 +205,8 @@ async def ask_question(request: Request) -> Response:
             audience=audience_of(None, status),
             device_id=device,
         )
+        if held_words or held_device:
+            await abuse.record_notes(tx, state.hub, event["id"], [row["id"]])
     return json_response({**question, "mine": True}, status=201)
 
 
@@ -209,14 +219,19 @@ async def upvote(request: Request) -> Response:
         question = await question_in_event(tx, event["id"], question_id)
         if question["status"] != "approved":
             raise conflict("not_votable", "Only approved questions that are not yet answered take votes.")
+        # A blocked device's vote is kept (so it cannot vote again) and answered like any other, count included,
+        # but not added: the troll sees nothing different until the next count of that question arrives.
+        ignored = await abuse.is_blocked(tx, event["id"], device)
         cursor = await tx.execute(
-            "INSERT OR IGNORE INTO question_votes (question_id, device_id, created_at) "
-            "VALUES (:question_id, :device, :now)",
-            {"question_id": question_id, "device": device, "now": utcnow()},
+            "INSERT OR IGNORE INTO question_votes (question_id, device_id, created_at, counted) "
+            "VALUES (:question_id, :device, :now, :counted)",
+            {"question_id": question_id, "device": device, "now": utcnow(), "counted": int(not ignored)},
         )
         counted = cursor.rowcount == 1
         votes = int(question["votes"])
-        if counted:
+        if counted and ignored:
+            votes += 1
+        elif counted:
             row = await tx.fetchone(
                 "UPDATE questions SET votes = votes + 1 WHERE id = :id RETURNING votes", {"id": question_id}
             )

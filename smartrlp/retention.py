@@ -112,6 +112,31 @@ async def _strip(tx: Transaction, event_id: int, *, before: str | None) -> bool:
         "UPDATE poll_ballots SET device_id = :token WHERE poll_id = :poll_id AND device_id = :device", tokens
     )
     changed += len(tokens)
+    # Reports keep counting, under a random token per report instead of the reporting device.
+    reports = await tx.fetchall(
+        "SELECT r.question_id, r.device_id FROM question_reports r JOIN questions q ON q.id = r.question_id "
+        "WHERE q.event_id = :event_id AND r.device_id NOT LIKE :anonymous AND "
+        + written_before.format(column="r.created_at"),
+        {**params, "anonymous": ANONYMOUS_PREFIX + "%"},
+    )
+    await tx.executemany(
+        "UPDATE question_reports SET device_id = :token WHERE question_id = :question_id AND device_id = :device",
+        [
+            {
+                "question_id": r["question_id"],
+                "device": r["device_id"],
+                "token": ANONYMOUS_PREFIX + secrets.token_urlsafe(12),
+            }
+            for r in reports
+        ],
+    )
+    changed += len(reports)
+    # A block only means something while the device can be recognised.
+    cursor = await tx.execute(
+        "DELETE FROM device_blocks WHERE event_id = :event_id AND " + written_before.format(column="created_at"),
+        params,
+    )
+    changed += cursor.rowcount
     # A staff change with a device was there only to show askers their own pending questions.
     cursor = await tx.execute(
         "DELETE FROM changes WHERE event_id = :event_id AND audience = :staff AND device_id IS NOT NULL AND "

@@ -153,7 +153,7 @@ def test_a_question_goes_from_asker_through_moderation_to_air_and_answer(
         expect(item).not_to_contain_text("Auf Sendung")
         expect(on_air_box(viewer_page)).to_be_hidden()
         # An answered question takes no more votes.
-        expect(item.get_by_role("button")).to_be_disabled()
+        expect(item.locator("[data-action='vote']")).to_be_disabled()
     expect(mine).to_contain_text("Beantwortet")
     for page in (moderator, asker, bystander):
         assert_not_reloaded(page)

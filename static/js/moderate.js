@@ -4,7 +4,7 @@ import { announce, api, formatTime, pageConfig } from "./api.js";
 import { connectLive, showConnection } from "./live.js";
 import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "./polls.js";
 import { MessageType } from "./protocol.js";
-import { addressee, el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
+import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
 import { ReactionMeter } from "./reactions.js";
 import { t } from "./i18n.js";
 import { StudioControl } from "./studio-control.js";
@@ -30,6 +30,8 @@ const ERROR_TEXTS = {
   nothing_to_undo: t("Es gibt keine eigene Aktion mehr zum Rückgängigmachen."),
   unauthorized: t("Ihre Anmeldung ist abgelaufen. Bitte neu anmelden."),
   network: t("Keine Verbindung zum Server. Die Aktion wurde nicht ausgeführt."),
+  held_question: t("Diese Frage wurde zurückgehalten. Bitte geben Sie sie zuerst frei, dann kann sie auf Sendung."),
+  device_unknown: t("Das Gerät dieser Frage ist nicht mehr bekannt (nach Ablauf der Aufbewahrungsfrist)."),
 };
 
 function say(text, kind = "ok") {
@@ -94,8 +96,10 @@ function actionsFor(question) {
   }, "button-quiet");
   switch (question.status) {
     case "pending":
+      // A held question goes on air only after its own approval (the server refuses it, too).
       return [actionButton(t("Freigeben"), "approve", status("approved"), "button-primary"),
-        actionButton(t("Ablehnen"), "reject", status("rejected"), "button-danger"), air, edit];
+        actionButton(t("Ablehnen"), "reject", status("rejected"), "button-danger"), isHeld(question) ? null : air, edit]
+        .filter(Boolean);
     case "approved":
       return [air, actionButton(t("Beantwortet"), "answered", status("answered")), edit, answer,
         actionButton(t("Ablehnen"), "reject", status("rejected"), "button-danger")];
@@ -104,6 +108,250 @@ function actionsFor(question) {
     default:
       return [actionButton(t("Doch freigeben"), "approve", status("approved")), edit];
   }
+}
+
+// ---------------------------------------------------------------- abuse: held, reported, blocked
+
+const notes = new Map(); // question id -> {note, seq}: why it was held, reports, whether its device is blocked
+const historyOpen = new Set(); // questions whose device history is shown
+const histories = new Map(); // question id -> the device history as last fetched
+const abuseBusy = new Set();
+let lists = { seq: -1, words: [], blocks: [] };
+
+const REPORT_REASON_LABELS = {
+  offensive: t("beleidigend"),
+  spam: t("Spam"),
+  misleading: t("falsche Angaben"),
+  other: t("anderes"),
+};
+
+function noteOf(question) {
+  const entry = notes.get(question.id);
+  return entry ? entry.note : null;
+}
+
+function isHeld(question) {
+  const note = noteOf(question);
+  return Boolean(note && (note.held_words.length || note.held_device));
+}
+
+// Each note and list carries the sequence number it was true at; an older one never replaces a newer one, so the
+// fetched state and the live messages can arrive in any order.
+function applyNotes(data, seq) {
+  for (const note of data.notes) {
+    const known = notes.get(note.question_id);
+    if (!known || known.seq <= seq) notes.set(note.question_id, { note, seq });
+  }
+  if (data.words && seq >= lists.seq) lists = { ...lists, words: data.words };
+  if (data.blocks && seq >= lists.seq) lists = { ...lists, blocks: data.blocks };
+  if ((data.words || data.blocks) && seq >= lists.seq) lists.seq = seq;
+  for (const note of data.notes) histories.delete(note.question_id); // outdated: fetched again when shown
+  for (const id of historyOpen) if (!histories.has(id)) loadHistory(id);
+  render();
+  renderAbuseTools();
+}
+
+async function loadNotes() {
+  try {
+    const data = await api("GET", `${base}/moderation/notes`);
+    applyNotes(data, data.seq);
+  } catch (error) {
+    explain(error);
+  }
+}
+
+function quoted(words) {
+  return words.map((word) => `„${word}“`).join(", ");
+}
+
+function abuseNotes(question) {
+  const note = noteOf(question);
+  if (!note) return [];
+  const parts = [];
+  if (question.status === "pending" && note.held_words.length) {
+    parts.push(el("p", { class: "abuse-note is-held" }, el("span", { "aria-hidden": "true" }, "⚠ "),
+      t("Vom Wortfilter zurückgehalten: {words}", { words: quoted(note.held_words) })));
+  }
+  if (question.status === "pending" && note.held_device) {
+    parts.push(el("p", { class: "abuse-note is-held" }, el("span", { "aria-hidden": "true" }, "⚠ "),
+      t("Zurückgehalten: gesperrtes Gerät")));
+  } else if (note.device_blocked) {
+    parts.push(el("p", { class: "abuse-note" }, t("Das Gerät dieser Frage ist gesperrt.")));
+  }
+  if (note.reports) {
+    const reasons = Object.entries(note.report_reasons)
+      .map(([reason, count]) => `${REPORT_REASON_LABELS[reason] || reason} (${count})`).join(", ");
+    parts.push(el("div", { class: "abuse-note is-reported" },
+      el("p", {}, el("span", { "aria-hidden": "true" }, "⚑ "),
+        note.reports === 1 ? t("1 Meldung: {reasons}", { reasons })
+          : t("{count} Meldungen: {reasons}", { count: note.reports, reasons })),
+      actionButton(t("Meldungen verwerfen"), "dismiss-reports", () => abuseAction(question, "DELETE", "reports",
+        t("Meldungen verworfen")), "button-quiet button-small")));
+  }
+  return parts;
+}
+
+function abuseActions(question) {
+  const note = noteOf(question);
+  const blocked = Boolean(note && note.device_blocked);
+  const open = historyOpen.has(question.id);
+  return el("div", { class: "actions abuse-actions" },
+    blocked
+      ? actionButton(t("Gerätesperre aufheben"), "unblock", () => abuseAction(question, "DELETE", "device-block",
+        t("Gerätesperre aufgehoben")), "button-quiet button-small")
+      : actionButton(t("Gerät sperren"), "block", () => abuseAction(question, "POST", "device-block",
+        t("Gerät gesperrt")), "button-quiet button-small button-danger-quiet"),
+    el("button", {
+      type: "button", class: "button button-quiet button-small", "data-action": "history",
+      "aria-expanded": String(open), "aria-controls": `history-${question.id}`,
+      onclick: () => {
+        if (open) historyOpen.delete(question.id);
+        else {
+          historyOpen.add(question.id);
+          loadHistory(question.id);
+        }
+        render();
+      },
+    }, t("Was hat dieses Gerät gesendet?")));
+}
+
+async function abuseAction(question, method, what, doneText) {
+  if (abuseBusy.has(question.id)) return;
+  abuseBusy.add(question.id);
+  render();
+  try {
+    const result = await api(method, `${base}/questions/${question.id}/${what}`);
+    if (result.blocks) {
+      lists = { ...lists, blocks: result.blocks };
+      renderAbuseTools();
+    }
+    if (what !== "device-block") say(t("{action}: „{text}“", { action: doneText, text: shorten(question.text) }));
+    else {
+      say(method === "POST"
+        ? t("Gerät gesperrt: Neue Fragen von diesem Gerät warten im Eingang, seine Stimmen zählen nicht. Bisherige Fragen bleiben, bis Sie sie ablehnen.")
+        : t("Gerätesperre aufgehoben: Fragen und Stimmen von diesem Gerät zählen wieder."));
+    }
+  } catch (error) {
+    explain(error);
+  } finally {
+    abuseBusy.delete(question.id);
+    render();
+  }
+}
+
+async function loadHistory(questionId) {
+  try {
+    histories.set(questionId, await api("GET", `${base}/questions/${questionId}/device`));
+  } catch (error) {
+    histories.set(questionId, { error: ERROR_TEXTS[error.code] || error.message || error.code });
+  }
+  render();
+}
+
+function deviceHistory(question) {
+  const history = histories.get(question.id);
+  const box = el("section", { class: "device-history", id: `history-${question.id}`,
+    "aria-label": t("Was dieses Gerät gesendet hat") });
+  if (!history) {
+    box.append(el("p", { class: "hint" }, t("Wird geladen …")));
+    return box;
+  }
+  if (history.error) {
+    box.append(el("p", { class: "hint" }, history.error));
+    return box;
+  }
+  const count = (part) => part.not_counted
+    ? t("{cast} (davon {ignored} nicht gezählt)", { cast: part.cast, ignored: part.not_counted }) : String(part.cast);
+  box.append(
+    el("p", { class: "device-history-head" }, history.blocked
+      ? t("Gerät gesperrt seit {time} Uhr", { time: formatTime(history.blocked_at) }) : t("Gerät nicht gesperrt")),
+    el("ol", { class: "device-history-list" }, history.questions.map((q) => el("li", { class: q.id === question.id ? "is-this" : "" },
+      el("span", { class: `badge badge-${q.status}` }, STATUS_LABELS[q.status]), " ",
+      el("time", { datetime: q.created_at }, formatTime(q.created_at)), " ",
+      el("span", {}, q.text)))),
+    el("p", { class: "device-history-counts" },
+      t("Stimmen für Fragen: {votes} · Antworten in Umfragen: {ballots} · Meldungen gesendet: {reports}",
+        { votes: count(history.votes), ballots: count(history.ballots), reports: history.reports_sent })),
+  );
+  return box;
+}
+
+// The tools card: the event's own filter words and the blocked devices.
+function renderAbuseTools() {
+  const wordList = document.querySelector("[data-word-list]");
+  const signature = JSON.stringify(lists);
+  if (wordList.dataset.sig === signature) return;
+  wordList.dataset.sig = signature;
+  const hadFocus = document.activeElement && document.activeElement.closest("[data-abuse-tools]")
+    ? document.activeElement.dataset.word || document.activeElement.dataset.block || null : null;
+  wordList.replaceChildren(...lists.words.map((word) => el("li", {},
+    el("span", { class: "word-chip" }, word),
+    el("button", { type: "button", class: "button button-quiet button-small", "data-word": word,
+      "aria-label": t("„{word}“ entfernen", { word }), onclick: () => removeWord(word) }, t("Entfernen")))));
+  document.querySelector("[data-word-empty]").hidden = lists.words.length > 0;
+  const blockList = document.querySelector("[data-block-list]");
+  blockList.replaceChildren(...lists.blocks.map((block) => el("li", {},
+    el("p", { class: "block-text" }, block.text || t("(Frage nicht mehr vorhanden)")),
+    el("p", { class: "question-meta" },
+      el("span", {}, t("erste Frage {time} Uhr", { time: formatTime(block.created_at) })),
+      el("span", {}, block.questions === 1 ? t("1 Frage") : t("{count} Fragen", { count: block.questions })),
+      el("span", {}, t("gesperrt {time} Uhr", { time: formatTime(block.blocked_at) }))),
+    el("button", { type: "button", class: "button button-quiet button-small", "data-block": String(block.question_id),
+      onclick: () => abuseAction({ id: block.question_id, text: block.text || "" }, "DELETE", "device-block",
+        t("Gerätesperre aufgehoben")) }, t("Sperre aufheben")))));
+  document.querySelector("[data-block-empty]").hidden = lists.blocks.length > 0;
+  document.querySelector("[data-block-count]").textContent = String(lists.blocks.length);
+  document.querySelector("[data-word-count]").textContent = String(lists.words.length);
+  if (hadFocus) {
+    const form = document.querySelector("[data-word-form] input");
+    if (form) form.focus(); // the removed entry is gone; the field to add one is the nearest sensible place
+  }
+}
+
+async function removeWord(word) {
+  try {
+    const result = await api("DELETE", `${base}/words/${encodeURIComponent(word)}`);
+    lists = { ...lists, words: result.words };
+    say(t("Aus dem Wortfilter entfernt: „{word}“", { word }));
+  } catch (error) {
+    explain(error);
+  }
+  renderAbuseTools();
+}
+
+function setUpWordForm() {
+  const form = document.querySelector("[data-word-form]");
+  const input = form.querySelector("input");
+  const feedback = document.querySelector("[data-word-feedback]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const word = input.value.trim();
+    feedback.className = "form-feedback";
+    if (!word) {
+      feedback.textContent = t("Bitte geben Sie ein Wort oder eine Wortgruppe ein.");
+      feedback.classList.add("is-error");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    try {
+      const result = await api("POST", `${base}/words`, { word });
+      lists = { ...lists, words: result.words };
+      input.value = "";
+      input.removeAttribute("aria-invalid");
+      feedback.textContent = t("Im Wortfilter: „{word}“. Neue Fragen damit warten im Eingang.", { word: result.word });
+      feedback.classList.add("is-ok");
+      renderAbuseTools();
+    } catch (error) {
+      if (error.status === 401) explain(error);
+      feedback.textContent = error.status === 422
+        ? t("Bitte geben Sie ein Wort aus Buchstaben ein (höchstens 60 Zeichen).")
+        : error.code === "too_many_words" ? t("Diese Veranstaltung hat schon die höchste Zahl eigener Wörter.")
+          : t("Das Wort konnte nicht gespeichert werden: {reason}", { reason: error.message || error.code });
+      feedback.classList.add("is-error");
+      input.setAttribute("aria-invalid", "true");
+    }
+  });
 }
 
 function editor(li, question) {
@@ -180,14 +428,18 @@ function renderCard(li, question) {
       el("time", { datetime: question.created_at }, formatTime(question.created_at))),
     ...(question.answer ? [el("div", { class: "written-answer" },
       el("p", { class: "written-answer-label" }, t("Schriftliche Antwort")), el("p", {}, question.answer))] : []),
+    ...abuseNotes(question),
     el("div", { class: "actions" }, actionsFor(question)),
+    abuseActions(question),
+    ...(historyOpen.has(question.id) ? [deviceHistory(question)] : []), // DOM append() would write "null"
   );
 }
 
 const render = perFrame(() => {
   drawPanelistFilter();
   const signature = (q) => JSON.stringify(
-    [q, store.onAirId === q.id, editing.has(q.id), answering.has(q.id), addressee(store.event, q)]);
+    [q, store.onAirId === q.id, editing.has(q.id), answering.has(q.id), addressee(store.event, q), noteOf(q),
+      historyOpen.has(q.id) ? histories.get(q.id) || "loading" : null, abuseBusy.has(q.id)]);
   for (const status of ["pending", "approved", "answered", "rejected"]) {
     const sort = status === "approved" ? "popular" : status === "pending" ? "oldest" : "newest";
     let items = store.list({ statuses: [status], sort: sort === "oldest" ? "newest" : sort });
@@ -227,6 +479,11 @@ function drawPanelistFilter() {
 function onMessage(message) {
   if (message.type === MessageType.REACTIONS) {
     reactionMeter.update(message);
+    return;
+  }
+  if (message.type === MessageType.SNAPSHOT) loadNotes();
+  if (message.type === MessageType.MODERATION_NOTES) {
+    applyNotes(message, message.seq);
     return;
   }
   if (message.type === MessageType.POLL && pollStore.get(message.poll.id)?.state !== message.poll.state) {
@@ -506,6 +763,7 @@ document.addEventListener("keydown", (event) => {
   }
 });
 setUpPollForm();
+setUpWordForm();
 const agenda = new AgendaControl(document.querySelector("[data-mod-agenda]"), { base, explain });
 setInterval(() => agenda.update(agenda.event), 30000); // the time left moves on by itself
 const studio = new StudioControl(document.querySelector("[data-studio-control]"), { base, explain });

@@ -9,6 +9,7 @@ export const MessageType = Object.freeze({
   POLL: "poll",
   POLL_DELETED: "poll_deleted",
   SCREEN: "screen",
+  MODERATION_NOTES: "moderation_notes",
   POLL_RESULTS: "poll_results",
   REACTIONS: "reactions",
   PONG: "pong",

@@ -43,6 +43,99 @@ function writtenAnswer(question) {
     el("p", {}, question.answer));
 }
 
+// ---------------------------------------------------------------- reporting a question
+
+const REPORT_REASONS = Object.freeze({
+  offensive: t("beleidigend"),
+  spam: t("Spam"),
+  misleading: t("falsche Angaben"),
+  other: t("anderes"),
+});
+const reported = new Set(); // questions this device reported (from the server, so a reload remembers)
+const reporting = new Set(); // questions whose report form is open
+const reportBusy = new Set();
+
+function focusInQuestion(questionId, selector) {
+  // After the redraw that perFrame has queued for this frame.
+  requestAnimationFrame(() => {
+    const target = publicList.querySelector(`li[data-id="${questionId}"] ${selector}`);
+    if (target) target.focus();
+  });
+}
+
+function reportControl(question) {
+  if (question.mine) return null;
+  if (reported.has(question.id)) {
+    return el("p", { class: "report-done" }, el("span", { "aria-hidden": "true" }, "⚑ "), t("Gemeldet"));
+  }
+  if (!reporting.has(question.id)) {
+    return el("button", {
+      type: "button", class: "report-button", "data-action": "report", "aria-expanded": "false",
+      onclick: () => {
+        reporting.add(question.id);
+        render();
+        focusInQuestion(question.id, "[data-report-form] input");
+      },
+    }, el("span", { "aria-hidden": "true" }, "⚑ "), t("Melden"),
+    el("span", { class: "visually-hidden" }, t(": Frage der Moderation melden")));
+  }
+  const formId = `report-${question.id}`;
+  const cancel = () => {
+    reporting.delete(question.id);
+    render();
+    focusInQuestion(question.id, "[data-action=report]");
+  };
+  const form = el("form", {
+    class: "report-form", "data-report-form": true, "aria-labelledby": `${formId}-title`,
+    onkeydown: (event) => event.key === "Escape" && cancel(),
+    onsubmit: (event) => {
+      event.preventDefault();
+      const chosen = form.querySelector("input:checked");
+      report(question, chosen ? chosen.value : null);
+    },
+  },
+  el("p", { class: "report-title", id: `${formId}-title` }, t("Diese Frage der Moderation melden?")),
+  el("fieldset", {},
+    el("legend", {}, t("Grund (freiwillig)")),
+    Object.entries(REPORT_REASONS).map(([value, label]) => el("label", { class: "check" },
+      el("input", { type: "radio", name: `${formId}-reason`, value }), el("span", {}, label)))),
+  el("p", { class: "hint" }, t("Die Moderation prüft die Frage. Wer gemeldet hat, sieht niemand.")),
+  el("div", { class: "actions" },
+    el("button", { type: "submit", class: "button button-primary", "data-action": "report-send",
+      disabled: reportBusy.has(question.id) }, t("Melden")),
+    el("button", { type: "button", class: "button button-quiet", "data-action": "report-cancel", onclick: cancel },
+      t("Abbrechen"))));
+  return form;
+}
+
+async function report(question, reason) {
+  if (reportBusy.has(question.id)) return;
+  reportBusy.add(question.id);
+  try {
+    await api("POST", `/api/events/${encodeURIComponent(config.slug)}/questions/${question.id}/reports`,
+      reason ? { reason } : {});
+    reported.add(question.id);
+    reporting.delete(question.id);
+    announce(t("Danke. Die Moderation sieht Ihre Meldung."));
+  } catch (error) {
+    announce(error.code === "question_not_found" ? t("Diese Frage ist nicht mehr sichtbar.")
+      : ERROR_TEXTS[error.code] || t("Die Meldung konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal."));
+  } finally {
+    reportBusy.delete(question.id);
+    render();
+  }
+}
+
+async function loadReported() {
+  try {
+    const mine = await api("GET", `/api/events/${encodeURIComponent(config.slug)}/reports/mine`);
+    for (const id of mine.question_ids) reported.add(id);
+    render();
+  } catch {
+    // Without the list the page still works; a second report of the same question is simply not counted.
+  }
+}
+
 function renderPublic(li, question) {
   const voted = store.voted.has(question.id);
   const canVote = question.status === "approved";
@@ -55,7 +148,8 @@ function renderPublic(li, question) {
     el("div", { class: "question-body" },
       el("p", { class: "question-text" }, question.text),
       questionMeta(question),
-      writtenAnswer(question)),
+      writtenAnswer(question),
+      reportControl(question)),
     el("button", {
       type: "button", class: "vote" + (voted ? " is-voted" : ""), "data-action": "vote",
       "aria-label": label, "aria-pressed": String(voted), disabled: !canVote || voted,
@@ -77,7 +171,8 @@ function renderMine(li, question) {
 }
 
 const render = perFrame(() => {
-  const onAirKey = (q) => JSON.stringify([q, store.onAirId === q.id, store.voted.has(q.id)]);
+  const onAirKey = (q) => JSON.stringify([q, store.onAirId === q.id, store.voted.has(q.id), reported.has(q.id),
+    reporting.has(q.id), reportBusy.has(q.id)]);
   const visible = store.list({ statuses: ["approved", "answered"], sort });
   renderKeyed(publicList, visible, renderPublic, onAirKey);
   $("[data-public-empty]").hidden = visible.length > 0;
@@ -430,6 +525,7 @@ setUpSort();
 setUpPollBanner();
 const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
+loadReported();
 const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
