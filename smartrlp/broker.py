@@ -40,6 +40,7 @@ import redis.asyncio as aioredis
 from smartrlp import changes
 from smartrlp.db import Database
 from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.settings import SettingsError
 
 log = logging.getLogger("smartrlp.broker")
 
@@ -52,6 +53,16 @@ RECONNECT_MAX_SECONDS = 10.0
 # Messages waiting for Redis. When full, notifications are dropped (the re-check catches up from the log) and so
 # are ephemeral payloads (the next one carries the current state anyway).
 OUTBOX_SIZE = 10_000
+# Ephemeral messages per event waiting for the changes they follow (see `publish_everywhere`); older ones are
+# dropped first, as a newer result supersedes them anyway.
+HELD_PER_EVENT = 64
+URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_url(url: str) -> None:
+    if not url.startswith(URL_SCHEMES):
+        raise SettingsError(f"SMARTRLP_BROKER must be a redis://, rediss:// or unix:// address, not {url!r}")
+
 
 LiveHandler = Callable[[dict[str, Any]], None]
 
@@ -74,6 +85,7 @@ class ClusterHub(Hub):
     """
 
     def __init__(self, queue_size: int, db: Database, url: str) -> None:
+        check_url(url)
         super().__init__(queue_size)
         self.db = db
         self.url = url
@@ -89,6 +101,7 @@ class ClusterHub(Hub):
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=OUTBOX_SIZE)
         self._client: aioredis.Redis | None = None
         self._handlers: dict[str, LiveHandler] = {}
+        self._held: dict[int, list[tuple[int, Broadcast]]] = {}
         self._dropped = 0
 
     # ---------------------------------------------------------------- publishing
@@ -105,12 +118,14 @@ class ClusterHub(Hub):
         self._send(self.changes_channel, {"w": self.worker, "e": broadcast.event_id, "s": broadcast.seq})
 
     def publish_everywhere(self, broadcast: Broadcast) -> None:
-        """Ephemeral state for the viewers of every worker (e.g. poll results computed once for all)."""
+        """Ephemeral state for the viewers of every worker (e.g. poll results computed once for all).
+
+        It carries the seq this worker had delivered, and another worker holds it back until it has delivered
+        that far too: results of a poll must not overtake the change that launched it.
+        """
         super().publish(broadcast)
-        self.send_live(
-            "broadcast",
-            {"e": broadcast.event_id, "a": broadcast.audience, "t": broadcast.text, "d": broadcast.device_id},
-        )
+        payload = {"e": broadcast.event_id, "s": self._delivered.get(broadcast.event_id, 0), "a": broadcast.audience}
+        self.send_live("broadcast", {**payload, "t": broadcast.text, "d": broadcast.device_id})
 
     def send_live(self, kind: str, payload: dict[str, Any]) -> None:
         self._send(self.live_channel, {"w": self.worker, "k": kind, **payload})
@@ -158,6 +173,22 @@ class ClusterHub(Hub):
     def _deliver(self, broadcast: Broadcast) -> None:
         self._delivered[broadcast.event_id] = broadcast.seq
         super().publish(broadcast)
+        held = self._held.get(broadcast.event_id)
+        if held:
+            ready = [b for after, b in held if after <= broadcast.seq]
+            if ready:
+                self._held[broadcast.event_id] = [(a, b) for a, b in held if a > broadcast.seq]
+                for ephemeral in ready:
+                    super().publish(ephemeral)
+
+    def _received_ephemeral(self, after: int, broadcast: Broadcast) -> None:
+        if after <= self._delivered.get(broadcast.event_id, 0):
+            super().publish(broadcast)
+            return
+        held = self._held.setdefault(broadcast.event_id, [])
+        held.append((after, broadcast))
+        del held[:-HELD_PER_EVENT]
+        self._mark_behind(broadcast.event_id, after)
 
     def _mark_behind(self, event_id: int, seq: int) -> None:
         if seq > self._behind.get(event_id, 0):
@@ -270,7 +301,8 @@ class ClusterHub(Hub):
                 if seq > self._delivered.get(event_id, 0):
                     self._mark_behind(event_id, seq)
             elif message.get("k") == "broadcast":
-                super().publish(Broadcast(int(message["e"]), EPHEMERAL_SEQ, message["a"], message["t"], message["d"]))
+                broadcast = Broadcast(int(message["e"]), EPHEMERAL_SEQ, message["a"], message["t"], message["d"])
+                self._received_ephemeral(int(message["s"]), broadcast)
             else:
                 handler = self._handlers.get(str(message.get("k")))
                 if handler is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from smartrlp import accounts, export, retention
+from smartrlp.broker import check_url
 from smartrlp.db import Database
 from smartrlp.demo import DEMO_SLUG, ensure_demo_event
 from smartrlp.errors import ApiError
@@ -51,6 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.workers < 1:
         raise SettingsError(f"--workers must be positive, not {args.workers}")
+    if settings.broker:
+        check_url(settings.broker)
     if args.workers > 1 and not settings.broker:
         # Each worker process has its own in-memory hub: without a broker a viewer would only see the changes
         # made through the worker it happens to be connected to.

@@ -283,6 +283,9 @@ def test_serve_with_two_workers(
     assert main(["serve", "--workers", "2", "--db", str(tmp_path / "refused.db")]) == 2
     assert "SMARTRLP_BROKER" in capsys.readouterr().err
     assert not (tmp_path / "refused.db").exists()
+    monkeypatch.setenv("SMARTRLP_BROKER", "http://127.0.0.1:6379")
+    assert main(["serve", "--workers", "2", "--db", str(tmp_path / "refused.db")]) == 2
+    assert "redis://" in capsys.readouterr().err
 
     server = WorkersServer(tmp_path / "workers", env={"SMARTRLP_BROKER": broker.url}).start()
     try:
