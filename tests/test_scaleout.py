@@ -7,6 +7,7 @@ on its own port, so a test can choose which process a request or a websocket rea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import sqlite3
@@ -33,6 +34,7 @@ from conftest import (
 from websockets.sync.client import connect
 
 from smartrlp.cli import main
+from smartrlp.db import Database, migration_files
 
 QUESTIONS = f"/api/events/{SLUG}/questions"
 
@@ -268,6 +270,21 @@ def test_without_redis_each_worker_keeps_serving_and_catches_up(
     wait_until(lambda: a.log().count("connected") > connected, what="a to reconnect to the broker")
     staff.moderate(question["id"], status="answered")
     public_b.recv_until(is_question(question["id"], "answered"))
+
+
+def test_workers_starting_at_once_migrate_a_new_database_once(tmp_path: Path) -> None:
+    # Separate connections lock the file exactly as separate processes do.
+    async def start_together() -> list[str]:
+        databases = [Database(str(tmp_path / "new.db")) for _ in range(3)]
+        await asyncio.gather(*(db.open() for db in databases))
+        try:
+            rows = await databases[0].fetchall("SELECT name FROM migrations ORDER BY name")
+            return [r["name"] for r in rows]
+        finally:
+            for db in databases:
+                await db.close()
+
+    assert asyncio.run(start_together()) == [name for name, _ in migration_files()]
 
 
 class WorkersServer(Server):
