@@ -25,9 +25,7 @@ from conftest import (
     LiveSocket,
     Server,
     Viewer,
-    add_moderator,
-    bearer,
-    create_token,
+    demo_credentials,
     free_port,
     wait_until,
 )
@@ -105,19 +103,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory, broker: RedisServer) -> Itera
     b.assert_clean_log()
 
 
-@pytest.fixture(scope="module")
-def token(pair: tuple[Server, Server]) -> str:
-    add_moderator(pair[0], "scaleout", "correct horse scaleout")
-    return create_token(pair[0], "scaleout")
-
-
 @pytest.fixture
-def device(token: str) -> Iterator[Callable[..., Viewer]]:
-    """`device(server, moderator=False)`: a new device (or a moderator with the token) on that server."""
+def device(pair: tuple[Server, Server]) -> Iterator[Callable[..., Viewer]]:
+    """`device(server, moderator=False)`: a new device, or the demo administrator logged in, on that server."""
     with contextlib.ExitStack() as stack:
 
         def make(on: Server, *, moderator: bool = False) -> Viewer:
-            return Viewer(on, stack, headers=bearer(token) if moderator else None)
+            return Viewer(on, stack, credentials=demo_credentials(pair[0]) if moderator else None)
 
         yield make
 
@@ -304,7 +296,8 @@ def test_serve_with_two_workers(
     assert main(["serve", "--workers", "2", "--db", str(tmp_path / "refused.db")]) == 2
     assert "redis://" in capsys.readouterr().err
 
-    server = WorkersServer(tmp_path / "workers", env={"SMARTRLP_BROKER": broker.url}).start()
+    # Three processes import the application before the first answers: slow on a busy machine.
+    server = WorkersServer(tmp_path / "workers", env={"SMARTRLP_BROKER": broker.url}, startup_timeout=60).start()
     try:
         with contextlib.ExitStack() as stack:
             viewer = Viewer(server, stack)
