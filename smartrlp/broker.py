@@ -49,7 +49,7 @@ log = logging.getLogger("smartrlp.broker")
 RECHECK_SECONDS = 5.0
 RECHECK_DISCONNECTED_SECONDS = 1.0
 RECONNECT_MIN_SECONDS = 0.5
-RECONNECT_MAX_SECONDS = 10.0
+RECONNECT_MAX_SECONDS = 5.0
 # Messages waiting for Redis. When full, notifications are dropped (the re-check catches up from the log) and so
 # are ephemeral payloads (the next one carries the current state anyway).
 OUTBOX_SIZE = 10_000

@@ -302,8 +302,10 @@ def test_serve_with_two_workers(
         with contextlib.ExitStack() as stack:
             viewer = Viewer(server, stack)
             # One websocket on each worker: the handshake names the worker that took it.
-            sockets: dict[str, Any] = {}
-            for _ in range(60):
+            sockets: dict[str, LiveSocket] = {}
+
+            def one_on_each() -> bool:
+                # The second worker may still be starting: keep opening sockets until both have taken one.
                 ws = viewer.ws()
                 worker = ws.connection.response.headers["x-smartrlp-worker"]
                 if worker in sockets:
@@ -311,9 +313,9 @@ def test_serve_with_two_workers(
                 else:
                     sockets[worker] = ws
                     ws.recv()
-                if len(sockets) == 2:
-                    break
-            assert len(sockets) == 2, "60 websockets all reached one worker"
+                return len(sockets) == 2
+
+            wait_until(one_on_each, timeout=60, interval=0, what="a websocket on each of the two workers")
             # A question asked through one worker reaches this device's socket on the other.
             response = httpx.post(
                 f"{server.url}{QUESTIONS}", json={"text": "Zwei Prozesse, eine Frage"}, cookies=viewer.http.cookies
