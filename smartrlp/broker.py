@@ -243,7 +243,10 @@ class ClusterHub(Hub):
     async def _listen_forever(self) -> None:
         delay = RECONNECT_MIN_SECONDS
         while True:
-            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2, health_check_interval=5)
+            # Timeouts: a Redis that hangs must look like one that is down, not stall the sender forever.
+            client = aioredis.Redis.from_url(
+                self.url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=5
+            )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.changes_channel, self.live_channel)
