@@ -120,9 +120,9 @@ class Nginx:
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory, shared_server: Server) -> Iterator[Nginx]:
-    proxy = Nginx(tmp_path_factory.mktemp("nginx"), shared_server).start()
+    proxy = Nginx(tmp_path_factory.mktemp("nginx"), shared_server)
     try:
-        yield proxy
+        yield proxy.start()
     finally:
         proxy.stop()
 

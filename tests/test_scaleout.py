@@ -79,9 +79,9 @@ class RedisServer:
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
     try:
-        yield server
+        yield server.start()
     finally:
         server.stop()
 
@@ -91,10 +91,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory, broker: RedisServer) -> Itera
     """Two server processes on one database file and one broker; `a` made the demo event."""
     directory = tmp_path_factory.mktemp("pair")
     env = {"SMARTRLP_BROKER": broker.url}
-    a = Server(directory, db=directory / "shared.db", env=env).start()
+    a = Server(directory, db=directory / "shared.db", env=env)
     # b waits at most 2 s for the write lock, so the busy test below need not hold it long.
-    b = Server(directory, db=a.db, demo=False, env={**env, "SMARTRLP_BUSY_TIMEOUT_MS": "2000"}).start()
+    b = Server(directory, db=a.db, demo=False, env={**env, "SMARTRLP_BUSY_TIMEOUT_MS": "2000"})
     try:
+        a.start()
+        b.start()
         yield a, b
     finally:
         b.stop()
@@ -297,8 +299,9 @@ def test_serve_with_two_workers(
     assert "redis://" in capsys.readouterr().err
 
     # Three processes import the application before the first answers: slow on a busy machine.
-    server = WorkersServer(tmp_path / "workers", env={"SMARTRLP_BROKER": broker.url}, startup_timeout=60).start()
+    server = WorkersServer(tmp_path / "workers", env={"SMARTRLP_BROKER": broker.url}, startup_timeout=60)
     try:
+        server.start()  # inside the try: a start that times out must not leave three processes behind
         with contextlib.ExitStack() as stack:
             viewer = Viewer(server, stack)
             # One websocket on each worker: the handshake names the worker that took it.
