@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartrlp import (
     abuse,
@@ -39,6 +41,7 @@ from smartrlp import (
     studio,
 )
 from smartrlp.ballots import BallotWriter, ResultsPublisher
+from smartrlp.broker import ClusterHub
 from smartrlp.db import Database
 from smartrlp.errors import ApiError
 from smartrlp.hub import Hub
@@ -98,7 +101,8 @@ async def _secret_key(db: Database, configured: str) -> str:
 async def healthz(request: Request) -> Response:
     if not app_state(request).db.is_open:
         return json_response({"status": "starting"}, status=503)
-    return json_response({"status": "ok"})
+    # `worker` tells which process answered when several serve one port (`serve --workers N`).
+    return json_response({"status": "ok", "worker": os.getpid()})
 
 
 async def home(request: Request) -> Response:
@@ -111,11 +115,17 @@ async def home(request: Request) -> Response:
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
-        db = Database(settings.db_path)
+        db = Database(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
         await events.ensure_join_codes(db)
-        hub = Hub(queue_size=settings.ws_queue_size)
+        hub: Hub
+        if settings.broker:
+            hub = ClusterHub(settings.ws_queue_size, db, settings.broker)
+            # Before the first subscriber: from here on every committed change is delivered in order.
+            await hub.load_heads()
+        else:
+            hub = Hub(queue_size=settings.ws_queue_size)
         results = ResultsPublisher(db, hub)
         state = AppState(
             settings=settings,
@@ -133,6 +143,8 @@ def create_app(settings: Settings) -> Starlette:
         # The task group holds a reference to every background task and cancels them all on the way out.
         try:
             async with anyio.create_task_group() as background:
+                if isinstance(hub, ClusterHub):
+                    background.start_soon(hub.run)
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
@@ -183,3 +195,38 @@ def create_app(settings: Settings) -> Starlette:
             Exception: handle_unexpected,
         },
     )
+
+
+def app_from_env() -> ASGIApp:
+    """The app of one worker process of `smartrlp serve --workers N` (uvicorn `factory=True`).
+
+    uvicorn starts the workers as new processes that import this; `cmd_serve` passes the command-line
+    options on through the environment, so every worker reads the same settings.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return WorkerHeader(create_app(Settings.from_env()))
+
+
+class WorkerHeader:
+    """Names the worker process in every response and websocket handshake (`X-Smartrlp-Worker: <pid>`).
+
+    With several workers on one port the operator (and the tests) can tell which process answered a request
+    or holds a websocket, e.g. to read the right log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (b"x-smartrlp-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smartrlp import protocol
+from smartrlp.broker import ClusterHub
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
@@ -251,13 +252,25 @@ class ResultsPublisher:
         poll = await self.db.fetchone(
             "SELECT id, kind, state, results_visibility, scale_max FROM polls WHERE id = :id", {"id": poll_id}
         )
-        if poll is None or self.hub.subscriber_count(event_id) == 0:
+        cluster = self.hub if isinstance(self.hub, ClusterHub) else None
+        # With several workers the viewers may all be on the others, so only a lone process may skip.
+        if poll is None or (cluster is None and self.hub.subscriber_count(event_id) == 0):
+            return
+        # Results are counted from the shared database, so one worker's count serves all: per tick and poll
+        # only the worker that claims it publishes. The others keep the poll marked and try next tick, so
+        # ballots they wrote after the winner's count are not left out.
+        if cluster is not None and not await cluster.claim(f"results:{poll_id}", self.interval):
+            self.mark(event_id, poll_id)
             return
         option_ids = await option_ids_of(self.db, poll_id)
         message = results_message(poll_id, await compute_results(self.db, poll, option_ids))
         # Hidden results still reach the studio views: the host may read them out.
         audience = protocol.AUDIENCE_PUBLIC if results_public(poll) else protocol.AUDIENCE_STUDIO
-        self.hub.publish(Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message)))
+        broadcast = Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message))
+        if cluster is not None:
+            cluster.publish_everywhere(broadcast)
+        else:
+            self.hub.publish(broadcast)
         self.messages_sent += 1
 
 

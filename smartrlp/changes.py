@@ -2,7 +2,8 @@
 
 A change is written to `changes` together with the data it describes and is published to the hub only
 after COMMIT (inside the writer lock, so publication order is sequence order). A client that reconnects
-replays the log from its last sequence number.
+replays the log from its last sequence number. With several workers (`smartrlp.broker.ClusterHub`) the
+publication goes through the broker, which delivers every worker's changes to every worker in seq order.
 """
 
 from __future__ import annotations

@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from smartrlp import accounts, export, retention
+from smartrlp.broker import check_url
 from smartrlp.db import Database
 from smartrlp.demo import DEMO_SLUG, ensure_demo_event
 from smartrlp.errors import ApiError
@@ -47,6 +50,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from smartrlp.app import create_app
 
     settings = _settings(args)
+    if args.workers < 1:
+        raise SettingsError(f"--workers must be positive, not {args.workers}")
+    if settings.broker:
+        check_url(settings.broker)
+    if args.workers > 1 and not settings.broker:
+        # Each worker process has its own in-memory hub: without a broker a viewer would only see the changes
+        # made through the worker it happens to be connected to.
+        print(
+            "smartrlp: --workers above 1 needs a broker so that every worker sees every change: "
+            "set SMARTRLP_BROKER=redis://127.0.0.1:6379 (see README, Scale-out).",
+            file=sys.stderr,
+        )
+        return 2
     base = f"http://{'localhost' if args.host in {'0.0.0.0', '::'} else args.host}:{args.port}"  # noqa: S104
 
     async def prepare(db: Database) -> int:
@@ -62,14 +78,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     asyncio.run(_with_db(settings, prepare))
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level,
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": settings.log_level,
         # Open websockets must not hold up a restart for long: clients resume from their last seq.
-        timeout_graceful_shutdown=5,
-    )
+        "timeout_graceful_shutdown": 5,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Worker processes are started fresh by uvicorn and build their app from the environment. The database
+    # is migrated (and the demo prepared) above, once, before any of them starts.
+    os.environ["SMARTRLP_DB"] = settings.db_path
+    uvicorn.run("smartrlp.app:app_from_env", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -164,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="create the demo event 'smart-rlp' if missing")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(dest="action", required=True)

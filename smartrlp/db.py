@@ -4,6 +4,10 @@ SQLite allows one writer at a time; instead of letting connections fight over th
 write through one connection behind an asyncio lock. Reads use a second connection, which WAL mode lets
 run beside the writer. Work that must happen in commit order (broadcasting a change) is queued with
 `Transaction.after_commit` and runs after COMMIT while the lock is still held.
+
+With several worker processes (`serve --workers N`) each has its own writer, and SQLite's file lock arbitrates
+between them: `BEGIN IMMEDIATE` waits up to the busy timeout for the other process's transaction, and if it is
+still held after that the request gets a clear 503 with Retry-After instead of a 500.
 """
 
 from __future__ import annotations
@@ -19,22 +23,44 @@ from typing import Any
 
 import aiosqlite
 
+from smartrlp.errors import ApiError
+
 Params = Mapping[str, Any] | tuple[Any, ...]
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
+# Transactions are short (milliseconds); a write that cannot get the lock within this long means the other
+# workers are overloaded, and waiting longer would only pile up requests.
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseBusy(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "busy",
+            "The server is busy right now; please try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and (
+        getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error)
+    )
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-async def _connect(path: str) -> aiosqlite.Connection:
+async def _connect(path: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    # First: switching to WAL needs a lock, which another worker starting at the same moment may hold.
+    await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     await conn.execute("PRAGMA journal_mode = WAL")
     # FULL: an acknowledged change must survive a power cut, not only a crashed process.
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute("PRAGMA busy_timeout = 5000")
     return conn
 
 
@@ -62,16 +88,17 @@ class Transaction:
 
 
 class Database:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self._writer = await _connect(self.path)
+        self._writer = await _connect(self.path, self.busy_timeout_ms)
         await apply_migrations(self._writer)
-        self._reader = await _connect(self.path)
+        self._reader = await _connect(self.path, self.busy_timeout_ms)
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -88,7 +115,12 @@ class Database:
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
             tx = Transaction(self._writer)
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if _is_busy(error):
+                    raise DatabaseBusy() from error
+                raise
             try:
                 yield tx
             except BaseException:
@@ -132,6 +164,10 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
         except sqlite3.Error:
             if conn.in_transaction:
                 await conn.execute("ROLLBACK")
+            # Several workers start at once: another one may have applied it while this one waited for the lock.
+            async with conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)) as cursor:
+                if await cursor.fetchone() is not None:
+                    continue
             raise
         applied.append(name)
     return applied

@@ -121,7 +121,16 @@ def build_schema() -> dict[str, Any]:
                 "get": {
                     "summary": "Liveness and readiness",
                     "responses": {
-                        "200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "Database open"),
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"const": "ok"},
+                                    "worker": {"type": "integer", "description": "process id of the worker"},
+                                },
+                            },
+                            "Database open",
+                        ),
                         "503": _json({"type": "object"}, "Starting"),
                     },
                 }

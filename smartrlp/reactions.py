@@ -3,6 +3,11 @@
 A reaction is a momentary signal, not a record: keeping it in memory only means there is nothing personal to
 store or delete, and a tap costs no disk write. Each device counts at most once per kind within the window, so
 the level says how many devices are applauding, not how fast someone can tap.
+
+With several workers each counts the devices connected to it and tells the others its own level (when it
+changes, and every `SHARE_SECONDS` while it is not zero); every worker shows its viewers the sum. A device that
+reacts through two workers within one window counts twice, which a level can afford; in exchange a tap never
+waits for Redis, and a worker that stops sending (crashed, or Redis down) drops out after `REMOTE_TTL`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp import protocol
+from smartrlp.broker import ClusterHub
 from smartrlp.errors import invalid
 from smartrlp.events import event_by_slug
 from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
@@ -29,6 +36,9 @@ log = logging.getLogger("smartrlp.reactions")
 WINDOW_SECONDS = 10.0
 # Per event and kind; beyond it a burst is already "everyone", and memory stays bounded.
 MAX_DEVICES_PER_KIND = 100_000
+SHARE_SECONDS = 2.0
+REMOTE_TTL = 3 * SHARE_SECONDS
+LIVE_KIND = "reactions"
 
 
 def check_kind(kind: object) -> str:
@@ -47,6 +57,14 @@ class ReactionMeter:
     _seen: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
     _published: dict[int, dict[str, int]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Other workers' own levels: event id -> worker -> (counts, until when they count).
+    _remote: dict[int, dict[str, tuple[dict[str, int], float]]] = field(default_factory=dict)
+    # What this worker last told the others: event id -> (counts, when).
+    _shared: dict[int, tuple[dict[str, int], float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hub, ClusterHub):
+            self.hub.on_live(LIVE_KIND, self._received)
 
     def react(self, event_id: int, device: str, kind: str) -> bool:
         """Count the reaction unless this device already counted for `kind` within the window."""
@@ -70,12 +88,28 @@ class ReactionMeter:
                 break
             del by_device[device]
 
-    def counts(self, event_id: int) -> dict[str, int]:
+    def _local_counts(self, event_id: int) -> dict[str, int]:
         now = self.clock()
         kinds = self._seen.get(event_id, {})
         for by_device in kinds.values():
             self._expire(by_device, now)
         return {kind: len(kinds.get(kind, ())) for kind in protocol.REACTION_KINDS}
+
+    def counts(self, event_id: int) -> dict[str, int]:
+        """The level viewers see: this worker's devices plus what the other workers last reported."""
+        counts = self._local_counts(event_id)
+        peers = self._remote.get(event_id)
+        if peers is not None:
+            now = self.clock()
+            for worker, (theirs, until) in list(peers.items()):
+                if until < now:
+                    del peers[worker]
+                    continue
+                for kind in counts:
+                    counts[kind] += theirs.get(kind, 0)
+            if not peers:
+                del self._remote[event_id]
+        return counts
 
     def message(self, event_id: int) -> dict[str, object]:
         return {"type": protocol.REACTIONS, "counts": self.counts(event_id), "window_seconds": int(self.window)}
@@ -84,26 +118,53 @@ class ReactionMeter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            for event_id in list(self._seen):
+            for event_id in set(self._seen) | set(self._remote):
                 try:
                     self._publish(event_id)
                 except Exception:
                     log.exception("publishing reactions of event %d failed", event_id)
-            if any(any(kinds.values()) for kinds in self._seen.values()):
+            if self._seen or self._remote:
                 # Levels fall as the window slides, so keep ticking while anything is counted.
                 self._wake.set()
             await asyncio.sleep(self.interval)
 
     def _publish(self, event_id: int) -> None:
+        if isinstance(self.hub, ClusterHub):
+            self._share(self.hub, event_id, self._local_counts(event_id))
         counts = self.counts(event_id)
+        if not any(self._local_counts(event_id).values()):
+            self._seen.pop(event_id, None)
         if counts == self._published.get(event_id):
             return
         self._published[event_id] = counts
         if not any(counts.values()):
-            del self._seen[event_id]
             self._published.pop(event_id, None)
         message = {"type": protocol.REACTIONS, "counts": counts, "window_seconds": int(self.window)}
+        # Local fan-out only: every worker sums the levels for its own viewers.
         self.hub.publish(Broadcast(event_id, EPHEMERAL_SEQ, protocol.AUDIENCE_PUBLIC, protocol.encode(message)))
+
+    def _share(self, cluster: ClusterHub, event_id: int, local: dict[str, int]) -> None:
+        now = self.clock()
+        last = self._shared.get(event_id)
+        if last is None and not any(local.values()):
+            return
+        if last is not None and last[0] == local and (not any(local.values()) or now - last[1] < SHARE_SECONDS):
+            return
+        self._shared[event_id] = (local, now)
+        cluster.send_live(LIVE_KIND, {"e": event_id, "c": local})
+
+    def _received(self, message: dict[str, Any]) -> None:
+        event_id, worker, raw = int(message["e"]), str(message["w"]), message["c"]
+        if not isinstance(raw, dict):
+            return
+        counts = {kind: int(raw.get(kind, 0)) for kind in protocol.REACTION_KINDS}
+        # An empty entry stays until the next tick, so the lower level still reaches the viewers.
+        peers = self._remote.setdefault(event_id, {})
+        if any(counts.values()):
+            peers[worker] = (counts, self.clock() + REMOTE_TTL)
+        else:
+            peers.pop(worker, None)
+        self._wake.set()
 
 
 async def react(request: Request) -> Response:

@@ -31,6 +31,9 @@ class Settings:
     privacy_file: str = field(default="", metadata={"env": "SMARTRLP_PRIVACY_FILE"})
     accessibility_file: str = field(default="", metadata={"env": "SMARTRLP_ACCESSIBILITY_FILE"})
     retention_days: int = field(default=30, metadata={"env": "SMARTRLP_RETENTION_DAYS"})
+    # redis://host:port/db: the worker processes share changes through it; empty means one process, in memory.
+    broker: str = field(default="", metadata={"env": "SMARTRLP_BROKER"})
+    busy_timeout_ms: int = field(default=10_000, metadata={"env": "SMARTRLP_BUSY_TIMEOUT_MS"})
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
