@@ -42,8 +42,7 @@ def _read_password(prompt: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from smartrlp import serve
     from smartrlp.app import create_app
 
     settings = _settings(args)
@@ -62,14 +61,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     asyncio.run(_with_db(settings, prepare))
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level,
-        # Open websockets must not hold up a restart for long: clients resume from their last seq.
-        timeout_graceful_shutdown=5,
-    )
+    # serve.run, not uvicorn.run: on shutdown live connections are closed with 1001 (going away), not cut off.
+    serve.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
     return 0
 
 

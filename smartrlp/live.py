@@ -7,6 +7,7 @@ the other is cancelled, and `Hub.subscribe` always removes the subscription.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -29,6 +30,9 @@ from smartrlp.web import app_state, device_id
 
 log = logging.getLogger("smartrlp.live")
 
+# How long a shutdown waits for the clients to answer our 1001 before the server cuts the rest off with 1012.
+GOODBYE_TIMEOUT = 2.0
+
 
 class _Client:
     def __init__(
@@ -48,6 +52,39 @@ class _Client:
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(protocol.encode(message))
+
+
+class _OpenSockets:
+    """The live connections of this process, so that a shutdown can say "going away" (1001) to each.
+
+    Without it uvicorn ends them with 1012 in the middle of whatever they were doing. One per process: with
+    several workers each closes its own connections.
+    """
+
+    def __init__(self) -> None:
+        self.clients: set[_Client] = set()
+        self.closing = False
+
+    async def close_all(self) -> int:
+        """Close every open live connection with 1001; returns how many were open. Bounded in time."""
+        self.closing = True  # a connection accepted from now on is sent away at once
+        clients = list(self.clients)
+        if clients:
+            tasks = [asyncio.create_task(_going_away(c)) for c in clients]
+            _, late = await asyncio.wait(tasks, timeout=GOODBYE_TIMEOUT)
+            for task in late:
+                task.cancel()
+        return len(clients)
+
+
+async def _going_away(client: _Client) -> None:
+    # A client that stopped reading can block this send; close_all's timeout bounds it and uvicorn cuts it off.
+    with contextlib.suppress(RuntimeError, OSError):  # RuntimeError: the connection closed meanwhile
+        async with client._send_lock:
+            await client.websocket.close(protocol.CLOSE_GOING_AWAY, "server restarting, resume with since")
+
+
+open_sockets = _OpenSockets()
 
 
 def _parse_since(raw: str | None) -> int | None:
@@ -203,6 +240,10 @@ async def event_socket(websocket: WebSocket) -> None:
     client = _Client(websocket, event["id"], moderator is not None, device_id(websocket), is_studio=is_studio)
     since = _parse_since(websocket.query_params.get("since"))
     await websocket.accept()
+    if open_sockets.closing:
+        await websocket.close(protocol.CLOSE_GOING_AWAY, "server restarting, resume with since")
+        return
+    open_sockets.clients.add(client)
     try:
         async with state.hub.subscribe(client.event_id) as subscription:
             head = await state.db.fetchone("SELECT last_seq FROM events WHERE id = :id", {"id": client.event_id})
@@ -224,6 +265,8 @@ async def event_socket(websocket: WebSocket) -> None:
     except* RuntimeError as group:
         # Sending on a socket the client already closed; nothing to tell anyone.
         log.debug("websocket ended: %s", group.exceptions)
+    finally:
+        open_sockets.clients.discard(client)
 
 
 routes = [WebSocketRoute("/ws/events/{slug}", event_socket)]
