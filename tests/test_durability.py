@@ -202,8 +202,8 @@ class StalledClient:
                 self.sock.sendall(data)
 
     def _read(self) -> bool:
-        """Read what has arrived (waits up to 0.5 s for it); False at the end of the stream."""
-        self.sock.settimeout(0.5)
+        """Read what has arrived (waits up to 0.1 s for it); False at the end of the stream."""
+        self.sock.settimeout(0.1)
         try:
             data = self.sock.recv(1 << 16)
         except TimeoutError:
