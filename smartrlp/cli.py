@@ -12,7 +12,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from smartrlp import accounts, export, retention
 from smartrlp.broker import check_url
@@ -45,8 +44,7 @@ def _read_password(prompt: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from smartrlp import serve
     from smartrlp.app import create_app
 
     settings = _settings(args)
@@ -78,20 +76,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     asyncio.run(_with_db(settings, prepare))
     sys.stdout.flush()
-    options: dict[str, Any] = {
-        "host": args.host,
-        "port": args.port,
-        "log_level": settings.log_level,
-        # Open websockets must not hold up a restart for long: clients resume from their last seq.
-        "timeout_graceful_shutdown": 5,
-    }
+    # serve, not uvicorn.run: on shutdown live connections are closed with 1001 (going away), not cut off.
     if args.workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        serve.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
         return 0
-    # Worker processes are started fresh by uvicorn and build their app from the environment. The database
-    # is migrated (and the demo prepared) above, once, before any of them starts.
+    # Worker processes are started fresh and build their app from the environment. The database is migrated (and
+    # the demo prepared) above, once, before any of them starts.
     os.environ["SMARTRLP_DB"] = settings.db_path
-    uvicorn.run("smartrlp.app:app_from_env", factory=True, workers=args.workers, **options)
+    serve.run_workers(args.workers, host=args.host, port=args.port, log_level=settings.log_level)
     return 0
 
 

@@ -49,13 +49,30 @@ def require_device(conn: HTTPConnection) -> str:
     return device
 
 
+# SQLite stores integers in 64 bits; a larger number in a body would fail deep in a query as a 500.
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
+
+
+class _NumberTooLarge(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    number = int(text)
+    if not _SQLITE_INT_MIN <= number <= _SQLITE_INT_MAX:
+        raise _NumberTooLarge(text)
+    return number
+
+
 async def read_json(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
     raw = await request.body()
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_parse_int)
+    except _NumberTooLarge:
+        raise ApiError(422, "invalid", "A number in the request body is too large.") from None
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):

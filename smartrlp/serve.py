@@ -1,0 +1,83 @@
+"""Running the app under uvicorn: one process, or several workers, each saying goodbye to its live connections.
+
+uvicorn ends open websockets on shutdown with 1012 ("service restart"), cut off mid-stream. Our websocket protocol
+class sends 1001 ("going away") instead, so that clients know to reconnect and resume from their last seq. The
+protocol class travels in the uvicorn config, so every worker process uses it without further set-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.supervisors import Multiprocess
+
+from smartrlp import protocol
+
+# Open websockets must not hold up a restart for long: clients resume from their last seq.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+# A frame larger than this closes the connection with 1009 before it is read into memory; frames up to it but
+# over protocol.MAX_CLIENT_MESSAGE_BYTES get an `error` message (uvicorn's default would be 16 MiB per frame).
+MAX_FRAME_BYTES = 64 * 1024
+# The kernel would let a connection's send buffer grow to megabytes for a client that stopped reading; bounded
+# (Linux doubles it), a stalled client's sends block soon, its queue in the hub fills and it is dropped (4008).
+WS_SEND_BUFFER_BYTES = 64 * 1024
+STARTUP_FAILURE = 3  # uvicorn's own exit code when the server could not start
+# Each worker builds its app from the environment (settings.Settings.from_env); see app.app_from_env.
+WORKER_APP = "smartrlp.app:app_from_env"
+
+
+class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O websocket protocol with a bounded send buffer and a clean goodbye on shutdown."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # not a TCP socket (a Unix socket in some set-ups): keep the default
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, WS_SEND_BUFFER_BYTES)
+        super().connection_made(transport)  # type: ignore[arg-type]
+
+    def shutdown(self) -> None:
+        if not self.handshake_complete or self.close_sent:
+            super().shutdown()
+            return
+        # As uvicorn's own shutdown, but with 1001: the app hears of it as a disconnect, the client as going away.
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": protocol.CLOSE_GOING_AWAY})
+        self.conn.send_close(protocol.CLOSE_GOING_AWAY, "server restarting, resume with since")
+        self.close_sent = True
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+
+
+def config(app: ASGIApp | str, *, host: str, port: int, log_level: str, **options: object) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        ws=LiveWebSocketProtocol,
+        ws_max_size=MAX_FRAME_BYTES,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def run(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:
+    """Serve `app` in this process."""
+    server = uvicorn.Server(config(app, host=host, port=port, log_level=log_level))
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def run_workers(workers: int, *, host: str, port: int, log_level: str) -> None:
+    """Start `workers` processes on one listening socket; each builds its app from the environment."""
+    worker_config = config(WORKER_APP, host=host, port=port, log_level=log_level, factory=True, workers=workers)
+    sock = worker_config.bind_socket()
+    Multiprocess(worker_config, sockets=[sock]).run()
