@@ -16,6 +16,7 @@ from smartrlp import accounts, export, retention
 from smartrlp.db import Database
 from smartrlp.demo import DEMO_SLUG, ensure_demo_event
 from smartrlp.errors import ApiError
+from smartrlp.protocol import MAX_FRAME_BYTES
 from smartrlp.settings import Settings, SettingsError
 
 
@@ -60,15 +61,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"Demo-Moderator:      Name 'demo', Passwort '{password}' (nur dieses eine Mal angezeigt)")
         return 0
 
+    app = create_app(settings)  # first, so that a wrong setting ends here with a clear message
     asyncio.run(_with_db(settings, prepare))
     sys.stdout.flush()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_level=settings.log_level,
         # Open websockets must not hold up a restart for long: clients resume from their last seq.
         timeout_graceful_shutdown=5,
+        # The access log writes every visitor's address; off unless the operator wants it (SMARTRLP_ACCESS_LOG).
+        access_log=settings.access_log,
+        # Forwarded addresses are believed only from SMARTRLP_TRUSTED_PROXIES, by the app (web.TrustedProxy), the
+        # one place that decides; uvicorn's own handling would trust 127.0.0.1 by default.
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        # Client messages are small (protocol.MAX_CLIENT_MESSAGE_BYTES); uvicorn's default would read 16 MiB.
+        ws_max_size=MAX_FRAME_BYTES,
     )
     return 0
 
@@ -97,6 +107,32 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         token = await accounts.create_token(db, args.name, args.label)
         print(f"Token für {args.name!r} (nur dieses eine Mal angezeigt):")
         print(token)
+        return 0
+
+    return asyncio.run(_with_db(_settings(args), work))
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        rows = await accounts.list_tokens(db, args.name)
+        shown = [r for r in rows if args.all or r["revoked_at"] is None]
+        if not shown:
+            print("Keine Tokens." if not rows else "Keine gültigen Tokens (--all zeigt auch widerrufene).")
+            return 0
+        print("id\tModerator\tBezeichnung\terstellt\tzuletzt benutzt\twiderrufen")
+        for row in shown:
+            cells = [row["id"], row["moderator"], row["label"] or "-", row["created_at"]]
+            cells += [row["last_used_at"] or "nie", row["revoked_at"] or "-"]
+            print("\t".join(str(cell) for cell in cells))
+        return 0
+
+    return asyncio.run(_with_db(_settings(args), work))
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        row = await accounts.revoke_token(db, args.id)
+        print(f"Token {row['id']} von {row['moderator']!r} widerrufen; es gilt ab sofort nicht mehr.")
         return 0
 
     return asyncio.run(_with_db(_settings(args), work))
@@ -187,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--label", default="")
     create.set_defaults(handler=cmd_token_create)
+    listing = token.add_parser("list", parents=[db_option], help="list the tokens (never the tokens themselves)")
+    listing.add_argument("name", nargs="?", help="only this moderator's tokens")
+    listing.add_argument("--all", action="store_true", help="revoked tokens too")
+    listing.set_defaults(handler=cmd_token_list)
+    revoke = token.add_parser("revoke", parents=[db_option], help="revoke a token by its id (from token list)")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=cmd_token_revoke)
 
     export_parser = commands.add_parser(
         "export", parents=[db_option], help="export an event's questions and poll results (to stdout by default)"

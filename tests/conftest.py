@@ -104,7 +104,9 @@ class Server:
         self.port = port or free_port()
         self.db = Path(db) if db is not None else self.directory / f"server-{number}.db"
         self.demo = demo
-        self.env = {**os.environ, "SMARTRLP_LOG_LEVEL": "info", **(env or {})}
+        # Rate limits are off for the suite's scripted crowds (one address, many fast requests) unless a test sets
+        # them; tests/test_security.py checks them with the defaults and with small values.
+        self.env = {**os.environ, "SMARTRLP_LOG_LEVEL": "info", "SMARTRLP_LIMITS": "off", **(env or {})}
         self.startup_timeout = startup_timeout
         self.log_path = self.directory / f"server-{number}.log"
         self.stdout_path = self.directory / f"server-{number}.out"
