@@ -306,7 +306,8 @@ async def _account_wait(db: Database, key: str) -> float:
     return max(0.0, row["blocked_until"] - time.time()) if row is not None else 0.0
 
 
-async def _account_failed(db: Database, key: str, rate: Rate) -> None:
+async def _account_failed(db: Database, key: str, rate: Rate) -> float:
+    """Count a failure; returns the seconds until the next attempt may be made (0: at once)."""
     now = time.time()
     async with db.transaction() as tx:
         row = await tx.fetchone(
@@ -331,6 +332,7 @@ async def _account_failed(db: Database, key: str, rate: Rate) -> None:
             "DELETE FROM login_failures WHERE blocked_until < :now AND window_start < :expired",
             {"now": now, "expired": now - rate.period},
         )
+    return max(0.0, after.blocked_until - now)
 
 
 def _wait_text(seconds: float) -> str:
@@ -362,11 +364,13 @@ async def login_submit(request: Request) -> Response:
         return response
     moderator = await check_password(state.db, name, password) if name and password else None
     if moderator is None:
+        wait = 0.0
         if name and password:
             state.login_addresses.failed(address)
+            wait = state.login_addresses.wait(address)
             if key is not None and isinstance(account_rate, Rate):
-                await _account_failed(state.db, key, account_rate)
-        return render(
+                wait = max(wait, await _account_failed(state.db, key, account_rate))
+        response = render(
             request,
             "login.html",
             status=401,
@@ -374,6 +378,9 @@ async def login_submit(request: Request) -> Response:
             name=name,
             error=gettext("Name oder Passwort stimmt nicht."),
         )
+        if wait > 0:  # says when the next attempt will be taken (scripts read it; the page tells on the next try)
+            response.headers["Retry-After"] = str(max(1, round(wait + 0.49)))
+        return response
     if key is not None:
         async with state.db.transaction() as tx:
             await tx.execute("DELETE FROM login_failures WHERE key = :key", {"key": key})

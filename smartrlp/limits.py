@@ -245,7 +245,7 @@ SLOW_AFTER = 3
 MAX_DELAY = 30.0
 
 
-def after_failure(state: Failures, rate: Rate, now: float) -> Failures:
+def after_failure(state: Failures, rate: Rate, now: float, slow_after: int = SLOW_AFTER) -> Failures:
     if now - state.window_start > rate.period:
         state = Failures(0, now, state.blocked_until)
     failures = state.failures + 1
@@ -253,8 +253,8 @@ def after_failure(state: Failures, rate: Rate, now: float) -> Failures:
         # Locked for the period; afterwards counting starts again, so the real user gets in once it is over.
         return Failures(0, now + rate.period, now + rate.period)
     blocked = state.blocked_until
-    if failures >= SLOW_AFTER:
-        blocked = now + min(2.0 ** (failures - SLOW_AFTER), MAX_DELAY, rate.period)
+    if failures >= slow_after:
+        blocked = now + min(2.0 ** (failures - slow_after), MAX_DELAY, rate.period)
     return Failures(failures, state.window_start, blocked)
 
 
@@ -276,6 +276,8 @@ class AddressFailures:
             return
         key = address_key(address)
         now = self.clock()
-        self._states[key] = after_failure(self._states.pop(key, Failures(0, now)), self.rate, now)
+        # Several people may log in from one address (an office behind NAT): it slows down only at half its limit.
+        slow_after = max(SLOW_AFTER, self.rate.count // 2)
+        self._states[key] = after_failure(self._states.pop(key, Failures(0, now)), self.rate, now, slow_after)
         while len(self._states) > self.max_keys:
             self._states.popitem(last=False)

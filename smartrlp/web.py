@@ -436,7 +436,7 @@ class TrustedProxy:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        headers = {name: value.decode("latin-1") for name, value in scope["headers"] if name in _PROXY_HEADERS}
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"] if n in _PROXY_HEADERS}
         peer = scope["client"][0] if scope.get("client") else ""
         if headers and not self._is_trusted(peer):
             if not self._warned and self.trusted == () and ("x-forwarded-for" in headers or "forwarded" in headers):
