@@ -51,6 +51,7 @@ from smartrlp.web import (
     CrossSiteGuard,
     DeviceCookie,
     DeviceSigner,
+    NoVisitorAddresses,
     SecurityHeaders,
     TrustedProxy,
     allowed_origins,
@@ -125,6 +126,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
+        if not settings.access_log:
+            # Here, after the server configured its logging, so that the filter is not replaced.
+            logging.getLogger("uvicorn.error").addFilter(NoVisitorAddresses())
         db = Database(settings.db_path)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)

@@ -237,6 +237,14 @@ def render(request: Request, name: str, /, status: int = 200, **context: Any) ->
     return HTMLResponse(html, status_code=status)
 
 
+class NoVisitorAddresses(logging.Filter):
+    """Drops uvicorn's per-connection websocket lines ('1.2.3.4:5678 - "WebSocket /ws/..." [accepted]'), which
+    name visitors' addresses like the access log does; installed unless `SMARTRLP_ACCESS_LOG` is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith('%s - "WebSocket')
+
+
 class BodySizeLimit:
     """Refuse bodies over the limit with 413, whether or not the client announced their size."""
 

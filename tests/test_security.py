@@ -253,6 +253,7 @@ def test_websocket_origin_connections_and_messages(guarded: Server) -> None:
         sockets[1].recv_until(lambda m: m["type"] == "pong")  # the other connection is not affected
     with connect(ws_url(guarded), additional_headers=crowded, open_timeout=10) as again:
         assert LiveSocket(again).recv()["type"] == "snapshot"  # closed connections no longer count
+    assert "WebSocket /ws/events" not in guarded.log()  # no visitor addresses in the log (SMARTRLP_ACCESS_LOG off)
 
     # A frame over 16 KiB is not even read: the server closes with 1009.
     big = {"Origin": own_origin, "X-Forwarded-For": new_address()}
