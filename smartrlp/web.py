@@ -457,7 +457,7 @@ class TrustedProxy:
         elif headers:
             chain, proto = _forwarded(headers)
             client = next((a for a in reversed(chain) if not self._is_trusted(a)), chain[0] if chain else None)
-            scope = dict(scope)
+            # In place, as uvicorn's own proxy middleware does, so that its access log names the real client too.
             if client:
                 scope["client"] = (client, 0)
             if proto in {"http", "https"}:
