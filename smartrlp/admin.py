@@ -23,12 +23,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from smartrlp import streams
-from smartrlp.accounts import SESSION_COOKIE, Moderator, authenticate, login_url
+from smartrlp.accounts import Moderator, authenticate, login_url
 from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError
 from smartrlp.events import agenda_of, assign_join_code, event_by_slug, record_event_change
 from smartrlp.i18n import gettext
-from smartrlp.web import N_, app_state, render
+from smartrlp.web import N_, app_state, csrf_token, render
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -58,12 +58,6 @@ async def admin_or_redirect(request: Request) -> Moderator | Response:
     if moderator.role != "admin":
         raise ApiError(403, "forbidden", gettext(ADMINS_ONLY))
     return moderator
-
-
-def csrf_token(request: Request) -> str:
-    # Bound to the session cookie: a page on another site can neither read it nor guess it.
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    return app_state(request).session_signer.get_signature(f"csrf:{cookie}").decode()
 
 
 async def checked_form(request: Request) -> FormData:

@@ -16,6 +16,7 @@ from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -46,19 +47,25 @@ from smartrlp.db import Database
 from smartrlp.errors import ApiError
 from smartrlp.hub import Hub
 from smartrlp.i18n import Catalogues, LanguageSelector
+from smartrlp.limits import AddressFailures, Limiter, Rate
 from smartrlp.reactions import ReactionMeter
 from smartrlp.settings import Settings
 from smartrlp.web import (
     BodySizeLimit,
+    CrossSiteGuard,
     DeviceCookie,
     DeviceSigner,
+    NoVisitorAddresses,
     SecurityHeaders,
+    TrustedProxy,
+    allowed_origins,
     app_state,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
     json_response,
     make_templates,
+    parse_networks,
     render,
 )
 from smartrlp.wordfilter import WordFilter
@@ -78,6 +85,9 @@ class AppState:
     results: ResultsPublisher
     ballots: BallotWriter
     reactions: ReactionMeter
+    limiter: Limiter
+    login_addresses: AddressFailures
+    origins: frozenset[str]  # besides the site's own: where pages that may open websockets and send changes live
 
 
 class LifespanState(TypedDict):
@@ -113,8 +123,17 @@ async def home(request: Request) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
+    # Parsed here, so that a mistyped limit or proxy stops `smartrlp serve` at once with a clear message.
+    limiter = Limiter.from_setting(settings.limits)
+    login_rate = limiter.limits.get("login_address")
+    origins = allowed_origins(settings)
+    parse_networks(settings.trusted_proxies)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
+        if not settings.access_log:
+            # Here, after the server configured its logging, so that the filter is not replaced.
+            logging.getLogger("uvicorn.error").addFilter(NoVisitorAddresses())
         db = Database(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
@@ -138,6 +157,9 @@ def create_app(settings: Settings) -> Starlette:
             results=results,
             ballots=BallotWriter(db, results),
             reactions=ReactionMeter(hub),
+            limiter=limiter,
+            login_addresses=AddressFailures(login_rate if isinstance(login_rate, Rate) else None),
+            origins=origins,
         )
         log.info("database %s open", settings.db_path)
         # The task group holds a reference to every background task and cancels them all on the way out.
@@ -179,9 +201,18 @@ def create_app(settings: Settings) -> Starlette:
         *live.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]
+    cors = settings.cors_origins.replace(",", " ").split()
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(TrustedProxy, trusted=settings.trusted_proxies),
+        Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
+        # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.
+        *(
+            [Middleware(CORSMiddleware, allow_origins=cors, allow_methods=["*"], allow_headers=["*"], max_age=600)]
+            if cors
+            else []
+        ),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(CrossSiteGuard, allowed=origins),
         Middleware(DeviceCookie, secure=settings.secure_cookies),
         Middleware(LanguageSelector, secure=settings.secure_cookies),
     ]

@@ -74,16 +74,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(f"Demo-Moderator:      Name 'demo', Passwort '{password}' (nur dieses eine Mal angezeigt)")
         return 0
 
+    app = create_app(settings)  # first, so that a wrong setting ends here with a clear message
     asyncio.run(_with_db(settings, prepare))
     sys.stdout.flush()
     # serve, not uvicorn.run: on shutdown live connections are closed with 1001 (going away), not cut off.
+    options = {"host": args.host, "port": args.port, "log_level": settings.log_level, "access_log": settings.access_log}
     if args.workers == 1:
-        serve.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+        serve.run(app, **options)
         return 0
     # Worker processes are started fresh and build their app from the environment. The database is migrated (and
     # the demo prepared) above, once, before any of them starts.
     os.environ["SMARTRLP_DB"] = settings.db_path
-    serve.run_workers(args.workers, host=args.host, port=args.port, log_level=settings.log_level)
+    serve.run_workers(args.workers, **options)
     return 0
 
 
@@ -111,6 +113,32 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         token = await accounts.create_token(db, args.name, args.label)
         print(f"Token für {args.name!r} (nur dieses eine Mal angezeigt):")
         print(token)
+        return 0
+
+    return asyncio.run(_with_db(_settings(args), work))
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        rows = await accounts.list_tokens(db, args.name)
+        shown = [r for r in rows if args.all or r["revoked_at"] is None]
+        if not shown:
+            print("Keine Tokens." if not rows else "Keine gültigen Tokens (--all zeigt auch widerrufene).")
+            return 0
+        print("id\tModerator\tBezeichnung\terstellt\tzuletzt benutzt\twiderrufen")
+        for row in shown:
+            cells = [row["id"], row["moderator"], row["label"] or "-", row["created_at"]]
+            cells += [row["last_used_at"] or "nie", row["revoked_at"] or "-"]
+            print("\t".join(str(cell) for cell in cells))
+        return 0
+
+    return asyncio.run(_with_db(_settings(args), work))
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        row = await accounts.revoke_token(db, args.id)
+        print(f"Token {row['id']} von {row['moderator']!r} widerrufen; es gilt ab sofort nicht mehr.")
         return 0
 
     return asyncio.run(_with_db(_settings(args), work))
@@ -204,6 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--label", default="")
     create.set_defaults(handler=cmd_token_create)
+    listing = token.add_parser("list", parents=[db_option], help="list the tokens (never the tokens themselves)")
+    listing.add_argument("name", nargs="?", help="only this moderator's tokens")
+    listing.add_argument("--all", action="store_true", help="revoked tokens too")
+    listing.set_defaults(handler=cmd_token_list)
+    revoke = token.add_parser("revoke", parents=[db_option], help="revoke a token by its id (from token list)")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=cmd_token_revoke)
 
     export_parser = commands.add_parser(
         "export", parents=[db_option], help="export an event's questions and poll results (to stdout by default)"

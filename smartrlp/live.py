@@ -21,11 +21,12 @@ from smartrlp.ballots import compute_results, option_ids_of, results_message, re
 from smartrlp.errors import ApiError
 from smartrlp.events import EVENT_COLUMNS, event_details
 from smartrlp.hub import EPHEMERAL_SEQ, Subscription
+from smartrlp.limits import MessageBudget
 from smartrlp.polls import polls_for
 from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
 from smartrlp.reactions import check_kind
 from smartrlp.studio import studio_link_for
-from smartrlp.web import app_state, device_id
+from smartrlp.web import app_state, client_address, device_id, same_site_request
 
 log = logging.getLogger("smartrlp.live")
 
@@ -131,11 +132,34 @@ async def _send_live(client: _Client, subscription: Subscription) -> None:
             await client.send_text(broadcast.text)
 
 
-async def _receive(client: _Client) -> None:
+# A client that keeps sending after being told to wait this many times over its budget is closed.
+MESSAGES_BEYOND_BUDGET = 100
+
+
+async def _receive(client: _Client, budget: MessageBudget | None) -> None:
+    refused = 0
     while True:
         message = await client.websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        wait = budget.take() if budget is not None else 0.0
+        if wait > 0:
+            # Dropped; told once per burst, so that a flood does not get a flood of answers.
+            refused += 1
+            if refused == 1:
+                await client.send(
+                    {
+                        "type": protocol.ERROR,
+                        "code": "rate_limited",
+                        "message": f"Too many messages; wait {max(1, round(wait))} seconds.",
+                        "retry_after": max(1, round(wait + 0.49)),
+                    }
+                )
+            elif refused > MESSAGES_BEYOND_BUDGET:
+                await client.websocket.close(protocol.CLOSE_RATE_LIMITED, "too many messages")
+                return
+            continue
+        refused = 0
         text = message.get("text")
         if text is None:
             await client.send(
@@ -188,6 +212,23 @@ async def _react(client: _Client, data: dict[str, Any]) -> None:
 
 async def event_socket(websocket: WebSocket) -> None:
     state = app_state(websocket)
+    # Cross-site websocket hijacking: a page elsewhere could open this socket with the visitor's cookies (a
+    # moderator's session sees pending questions). Browsers always send Origin; a foreign one is refused (403).
+    if not same_site_request(websocket, state.origins):
+        await websocket.close()
+        return
+    address = client_address(websocket)
+    if not state.limiter.open_connection(address):
+        await websocket.accept()
+        await websocket.close(protocol.CLOSE_RATE_LIMITED, "too many connections from your address")
+        return
+    try:
+        await _event_socket(websocket, state)
+    finally:
+        state.limiter.close_connection(address)
+
+
+async def _event_socket(websocket: WebSocket, state: Any) -> None:
     event = await state.db.fetchone("SELECT id FROM events WHERE slug = :slug", {"slug": websocket.path_params["slug"]})
     if event is None:
         await websocket.accept()
@@ -216,7 +257,7 @@ async def event_socket(websocket: WebSocket) -> None:
                     await loop
                     group.cancel_scope.cancel()
 
-                group.start_soon(run_then_stop, _receive(client))
+                group.start_soon(run_then_stop, _receive(client, state.limiter.message_budget()))
                 group.start_soon(run_then_stop, _send_live(client, subscription))
     # except*: inside the task group the same errors arrive wrapped in an ExceptionGroup.
     except* WebSocketDisconnect:

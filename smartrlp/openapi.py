@@ -44,7 +44,32 @@ QUESTION_ID = {"name": "question_id", "in": "path", "required": True, "schema": 
 MODERATOR = [{"bearer": []}, {"session": []}]
 
 
+# Rate-limited per device and address (smartrlp/limits.py); every change may also meet the cross-site checks.
+RATE_LIMITED = (
+    "/api/events/{slug}/questions",
+    "/api/events/{slug}/questions/{question_id}/votes",
+    "/api/events/{slug}/polls/{poll_id}/votes",
+    "/api/events/{slug}/reactions",
+)
+
+
 def build_schema() -> dict[str, Any]:
+    schema = _build_schema()
+    for path in RATE_LIMITED:
+        responses = schema["paths"][path]["post"]["responses"]
+        responses["429"] = _json(_ref("Error"), "Too many requests (rate_limited); wait as long as Retry-After says")
+        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            if method in {"post", "put", "patch", "delete"}:
+                operation["responses"].setdefault(
+                    "403",
+                    _json(_ref("Error"), "From a page of another site (cross_site), or without the CSRF token (csrf)"),
+                )
+    return schema
+
+
+def _build_schema() -> dict[str, Any]:
     question = {
         "type": "object",
         "required": ["id", "text", "name", "status", "votes", "version", "created_at", "answered_at", "highlighted"],

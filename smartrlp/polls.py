@@ -16,7 +16,7 @@ from smartrlp.db import Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.events import event_by_slug
 from smartrlp.questions import clean_text, path_id
-from smartrlp.web import app_state, device_id, json_response, read_json, require_device
+from smartrlp.web import app_state, client_address, device_id, json_response, read_json, require_device
 from smartrlp.wordfilter import normalise_for_display
 
 KINDS = ("single", "multiple", "rating", "words")
@@ -403,6 +403,7 @@ async def vote(request: Request) -> Response:
     poll_id = path_id(request, "poll_id", "poll")
     body = await read_json(request)
     device = require_device(request)
+    state.limiter.hit("poll answers", ballot_device=device, ballot_address=client_address(request))
     poll = await _poll_row(state.db, event["id"], poll_id)
     if poll["state"] != "open":
         raise conflict("poll_not_open", "This poll is not open for answers.")

@@ -54,8 +54,12 @@ CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED, SCREE
 CLOSE_GOING_AWAY: Final = 1001
 CLOSE_UNKNOWN_EVENT: Final = 4404
 CLOSE_TOO_SLOW: Final = 4008  # the client fell too far behind; it reconnects and resumes
+CLOSE_RATE_LIMITED: Final = 4029  # too many connections from the client's address, or far too many messages
+CLOSE_TOO_LARGE: Final = 1009  # a frame larger than MAX_FRAME_BYTES (closed by the server before it is read)
 
 MAX_CLIENT_MESSAGE_BYTES: Final = 4096
+# The largest frame the server reads at all (uvicorn's ws_max_size); frames between the two get an `error`.
+MAX_FRAME_BYTES: Final = 16 * 1024
 
 AUDIENCE_PUBLIC: Final = "public"
 AUDIENCE_STAFF: Final = "staff"

@@ -16,7 +16,7 @@ from smartrlp.accounts import moderator_for
 from smartrlp.db import Database, Transaction, utcnow
 from smartrlp.errors import ApiError, conflict, invalid
 from smartrlp.events import event_by_slug
-from smartrlp.web import app_state, device_id, json_response, read_json, require_device
+from smartrlp.web import app_state, client_address, device_id, json_response, read_json, require_device
 
 MAX_TEXT = 300
 MAX_NAME = 60
@@ -147,6 +147,7 @@ async def ask_question(request: Request) -> Response:
     if panelist_id is not None and (not isinstance(panelist_id, int) or isinstance(panelist_id, bool)):
         raise invalid("'panelist_id' must be the id of one of the event's panelists, or null.", "panelist_id")
     device = require_device(request)
+    state.limiter.hit("questions", question_device=device, question_address=client_address(request))
     async with state.db.transaction() as tx:
         current = await tx.fetchone(
             "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at "
@@ -215,6 +216,7 @@ async def upvote(request: Request) -> Response:
     event = await event_by_slug(state.db, request.path_params["slug"])
     question_id = path_id(request)
     device = require_device(request)
+    state.limiter.hit("votes", vote_device=device, vote_address=client_address(request))
     async with state.db.transaction() as tx:
         question = await question_in_event(tx, event["id"], question_id)
         if question["status"] != "approved":

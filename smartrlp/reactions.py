@@ -29,7 +29,7 @@ from smartrlp.broker import ClusterHub
 from smartrlp.errors import invalid
 from smartrlp.events import event_by_slug
 from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.web import app_state, json_response, read_json, require_device
+from smartrlp.web import app_state, client_address, json_response, read_json, require_device
 
 log = logging.getLogger("smartrlp.reactions")
 
@@ -172,7 +172,9 @@ async def react(request: Request) -> Response:
     event = await event_by_slug(state.db, request.path_params["slug"])
     body = await read_json(request)
     kind = check_kind(body.get("kind"))
-    counted = state.reactions.react(event["id"], require_device(request), kind)
+    device = require_device(request)
+    state.limiter.hit("reactions", reaction_device=device, reaction_address=client_address(request))
+    counted = state.reactions.react(event["id"], device, kind)
     return json_response({"counted": counted}, status=202)
 
 

@@ -21,9 +21,6 @@ from smartrlp import protocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-# A frame larger than this closes the connection with 1009 before it is read into memory; frames up to it but
-# over protocol.MAX_CLIENT_MESSAGE_BYTES get an `error` message (uvicorn's default would be 16 MiB per frame).
-MAX_FRAME_BYTES = 64 * 1024
 # The kernel would let a connection's send buffer grow to megabytes for a client that stopped reading; bounded
 # (Linux doubles it), a stalled client's sends block soon, its queue in the hub fills and it is dropped (4008).
 WS_SEND_BUFFER_BYTES = 64 * 1024
@@ -55,7 +52,9 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self.transport.close()
 
 
-def config(app: ASGIApp | str, *, host: str, port: int, log_level: str, **options: object) -> uvicorn.Config:
+def config(
+    app: ASGIApp | str, *, host: str, port: int, log_level: str, access_log: bool, **options: object
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -63,21 +62,31 @@ def config(app: ASGIApp | str, *, host: str, port: int, log_level: str, **option
         log_level=log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         ws=LiveWebSocketProtocol,
-        ws_max_size=MAX_FRAME_BYTES,
+        # A larger frame closes the connection with 1009 before it is read into memory; frames up to it but over
+        # protocol.MAX_CLIENT_MESSAGE_BYTES get an `error` message (uvicorn's default would read 16 MiB).
+        ws_max_size=protocol.MAX_FRAME_BYTES,
+        # The access log writes every visitor's address; off unless the operator wants it (SMARTRLP_ACCESS_LOG).
+        access_log=access_log,
+        # Forwarded addresses are believed only from SMARTRLP_TRUSTED_PROXIES, by the app (web.TrustedProxy), the
+        # one place that decides; uvicorn's own handling would trust 127.0.0.1 by default.
+        proxy_headers=False,
+        forwarded_allow_ips="",
         **options,  # type: ignore[arg-type]
     )
 
 
-def run(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:
+def run(app: ASGIApp, *, host: str, port: int, log_level: str, access_log: bool) -> None:
     """Serve `app` in this process."""
-    server = uvicorn.Server(config(app, host=host, port=port, log_level=log_level))
+    server = uvicorn.Server(config(app, host=host, port=port, log_level=log_level, access_log=access_log))
     server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
 
-def run_workers(workers: int, *, host: str, port: int, log_level: str) -> None:
+def run_workers(workers: int, *, host: str, port: int, log_level: str, access_log: bool) -> None:
     """Start `workers` processes on one listening socket; each builds its app from the environment."""
-    worker_config = config(WORKER_APP, host=host, port=port, log_level=log_level, factory=True, workers=workers)
+    worker_config = config(
+        WORKER_APP, host=host, port=port, log_level=log_level, access_log=access_log, factory=True, workers=workers
+    )
     sock = worker_config.bind_socket()
     Multiprocess(worker_config, sockets=[sock]).run()

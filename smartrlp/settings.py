@@ -22,7 +22,10 @@ class Settings:
     db_path: str = field(default="smartrlp.db", metadata={"env": "SMARTRLP_DB"})
     secret_key: str = field(default="", metadata={"env": "SMARTRLP_SECRET_KEY"})
     max_body_bytes: int = field(default=64 * 1024, metadata={"env": "SMARTRLP_MAX_BODY_BYTES"})
-    session_hours: int = field(default=12, metadata={"env": "SMARTRLP_SESSION_HOURS"})
+    # Durations are seconds here; the variable counts in the unit named in its metadata, or takes a suffix
+    # (s, m, h, d), so that tests can use seconds without a test-only setting.
+    session_max_age: float = field(default=12 * 3600.0, metadata={"env": "SMARTRLP_SESSION_HOURS", "unit": 3600})
+    session_idle: float = field(default=120 * 60.0, metadata={"env": "SMARTRLP_SESSION_IDLE_MINUTES", "unit": 60})
     secure_cookies: bool = field(default=False, metadata={"env": "SMARTRLP_SECURE_COOKIES"})
     ws_queue_size: int = field(default=512, metadata={"env": "SMARTRLP_WS_QUEUE_SIZE"})
     log_level: str = field(default="info", metadata={"env": "SMARTRLP_LOG_LEVEL"})
@@ -34,6 +37,12 @@ class Settings:
     # redis://host:port/db: the worker processes share changes through it; empty means one process, in memory.
     broker: str = field(default="", metadata={"env": "SMARTRLP_BROKER"})
     busy_timeout_ms: int = field(default=10_000, metadata={"env": "SMARTRLP_BUSY_TIMEOUT_MS"})
+    trusted_proxies: str = field(default="", metadata={"env": "SMARTRLP_TRUSTED_PROXIES"})
+    allowed_origins: str = field(default="", metadata={"env": "SMARTRLP_ALLOWED_ORIGINS"})
+    cors_origins: str = field(default="", metadata={"env": "SMARTRLP_CORS_ORIGINS"})
+    overlay_frame_ancestors: str = field(default="", metadata={"env": "SMARTRLP_OVERLAY_FRAME_ANCESTORS"})
+    limits: str = field(default="", metadata={"env": "SMARTRLP_LIMITS"})
+    access_log: bool = field(default=False, metadata={"env": "SMARTRLP_ACCESS_LOG"})
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
@@ -46,7 +55,8 @@ class Settings:
             if name is None or name not in environ:
                 continue
             raw = environ[name].strip()
-            values[f.name] = _parse(name, raw, type(f.default))
+            unit = f.metadata.get("unit")
+            values[f.name] = parse_duration(name, raw, unit) if unit else _parse(name, raw, type(f.default))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -56,6 +66,25 @@ class Settings:
 
 def env_names() -> list[str]:
     return [f.metadata["env"] for f in fields(Settings) if "env" in f.metadata]
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(name: str, raw: str, unit: float = 1) -> float:
+    """Seconds from "90" (in `unit`), "30s", "15m", "12h" or "7d"."""
+    text = raw.strip().lower()
+    factor = float(unit)
+    if text[-1:] in _DURATION_UNITS:
+        factor = _DURATION_UNITS[text[-1]]
+        text = text[:-1]
+    try:
+        value = float(text) * factor
+    except ValueError:
+        raise SettingsError(f"{name} must be a duration such as 90, 30s, 15m or 12h, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a positive duration, not {raw!r}")
+    return value
 
 
 def _parse(name: str, raw: str, kind: type) -> object:

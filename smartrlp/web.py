@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -23,15 +27,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartrlp import i18n
 from smartrlp.errors import ApiError, BodyTooLarge
 from smartrlp.i18n import Catalogues
+from smartrlp.limits import RateLimited, address_key
 
 if TYPE_CHECKING:
     from smartrlp.app import AppState
+    from smartrlp.settings import Settings
 
 log = logging.getLogger("smartrlp")
 
 DEVICE_COOKIE = "srl_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 DEVICE_SCOPE_KEY = "smartrlp.device_id"
+SESSION_COOKIE = "srl_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def app_state(conn: HTTPConnection) -> AppState:
@@ -40,6 +49,27 @@ def app_state(conn: HTTPConnection) -> AppState:
 
 def device_id(conn: HTTPConnection) -> str | None:
     return conn.scope.get(DEVICE_SCOPE_KEY)
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The client's address: the peer's, or the forwarded one when the peer is a trusted proxy (`TrustedProxy`)."""
+    return conn.client.host if conn.client else "unknown"
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The token a page of this login session sends back with a state change (form field or `X-CSRF-Token`).
+
+    Bound to the session cookie: a page on another site can neither read it nor compute it. Empty without a session.
+    """
+    cookie = conn.cookies.get(SESSION_COOKIE, "")
+    if not cookie:
+        return ""
+    return app_state(conn).session_signer.get_signature(f"csrf:{cookie}").decode()
+
+
+def csrf_matches(conn: HTTPConnection, sent: str) -> bool:
+    expected = csrf_token(conn)
+    return bool(sent and expected) and hmac.compare_digest(sent, expected)
 
 
 def require_device(conn: HTTPConnection) -> str:
@@ -143,6 +173,7 @@ _ERROR_TITLES = {
     401: N_("Anmeldung erforderlich"),
     403: N_("Kein Zugriff"),
     404: N_("Seite nicht gefunden"),
+    429: N_("Bitte einen Moment warten"),
     500: N_("Ein Fehler ist aufgetreten"),
 }
 
@@ -237,10 +268,20 @@ def render(request: Request, name: str, /, status: int = 200, **context: Any) ->
     # `name` is positional-only so that templates may take a variable called `name` (the login form does).
     templates = app_state(request).templates
     context.setdefault("request", request)
+    # For the scripts of logged-in pages (`<meta name="csrf-token">`, sent back by static/js/api.js).
+    context.setdefault("csrf_meta", csrf_token(request))
     translated = name in TRANSLATED_TEMPLATES
     with i18n.language(i18n.current_language() if translated else i18n.DEFAULT_LANGUAGE):
         html = templates.get_template(name).render(translated=translated, **context)
     return HTMLResponse(html, status_code=status)
+
+
+class NoVisitorAddresses(logging.Filter):
+    """Drops uvicorn's per-connection websocket lines ('1.2.3.4:5678 - "WebSocket /ws/..." [accepted]'), which
+    name visitors' addresses like the access log does; installed unless `SMARTRLP_ACCESS_LOG` is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith('%s - "WebSocket')
 
 
 class BodySizeLimit:
@@ -326,6 +367,24 @@ class DeviceCookie:
         # A new id is handed out, but this request does not act as that device: otherwise every cookie-less
         # request would be a new device, and one script could vote as many devices as it sends requests.
         scope[DEVICE_SCOPE_KEY] = None
+        # New devices per address are limited too, or a script could still collect as many as it likes.
+        try:
+            state.limiter.hit("new devices", device_address=address_key(client_address(HTTPConnection(scope))))
+        except RateLimited as limited:
+            if scope["path"].startswith("/static/") or scope["path"] == "/healthz":
+                await self.app(scope, receive, send)  # served, just without a device
+                return
+            request = Request(scope, receive)
+            if wants_json(request):
+                response: Response = JSONResponse(limited.body(), status_code=429, headers=limited.headers)
+            else:
+                response = render_error(request, 429, i18n.gettext(
+                    "Von Ihrem Netzwerk kommen gerade sehr viele neue Besucher. Bitte laden Sie die Seite in einer "
+                    "Minute neu."
+                ))
+                response.headers.update(limited.headers)
+            await response(scope, receive, send)
+            return
         _, signed = state.device_signer.issue()
         set_cookie = f"{DEVICE_COOKIE}={signed}; Path=/; Max-Age={DEVICE_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax" + (
             "; Secure" if self.secure else ""
@@ -341,26 +400,44 @@ class DeviceCookie:
         await self.app(scope, receive, send_with_cookie)
 
 
-class SecurityHeaders:
-    """Headers every response carries; the content security policy forbids inline script."""
+# The stream providers' embed addresses (smartrlp/streams.py): the only frames the viewer page may show.
+STREAM_FRAME_SOURCES = ("https://www.youtube-nocookie.com", "https://www.facebook.com")
+_VIEWER_PAGE = re.compile(r"^/e/[^/]+/?$")
+_OVERLAY_PAGE = re.compile(r"^/e/[^/]+/overlay/?$")
+HSTS = "max-age=31536000"  # a year; no includeSubDomains, a city's other hosts may not all speak HTTPS
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def content_security_policy(path: str, overlay_ancestors: str = "") -> str:
+    frames = " ".join(STREAM_FRAME_SOURCES) if _VIEWER_PAGE.match(path) else "'none'"
+    ancestors = overlay_ancestors if overlay_ancestors and _OVERLAY_PAGE.match(path) else "'none'"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; object-src 'none'"
+    )
+
+
+class SecurityHeaders:
+    """Headers every response carries: no inline script, frames only from the stream providers and only on the
+    viewer page, no page framed by others (except the overlay where configured), HSTS over HTTPS."""
+
+    def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "") -> None:
         self.app = app
+        self.overlay_ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; frame-src https://www.youtube-nocookie.com https://www.facebook.com; "
-            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-        )
+        csp = content_security_policy(scope["path"], self.overlay_ancestors)
         extra = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
             (b"content-security-policy", csp.encode()),
         ]
+        if "frame-ancestors 'none'" in csp:
+            extra.append((b"x-frame-options", b"DENY"))  # for browsers that predate frame-ancestors
+        if scope.get("scheme") == "https":  # set by TrustedProxy from a trusted proxy, or TLS in the server
+            extra.append((b"strict-transport-security", HSTS.encode()))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -368,3 +445,159 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def parse_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    from smartrlp.settings import SettingsError
+
+    networks = []
+    for part in setting.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"SMARTRLP_TRUSTED_PROXIES: {part!r} is not an address or network") from None
+    return tuple(networks)
+
+
+class TrustedProxy:
+    """The real client address and scheme behind reverse proxies, believed only from `SMARTRLP_TRUSTED_PROXIES`.
+
+    Anyone can send `X-Forwarded-For`; believing it from everybody would let a viewer pick the address their limits
+    count under. From a trusted proxy, the client is the right-most address in the chain that is not itself a
+    trusted proxy. Uvicorn's own proxy handling is turned off (`cmd_serve`), so this is the one place that decides.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: str = "") -> None:
+        self.app = app
+        self.trusted = parse_networks(trusted)
+        self._warned = False
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"] if n in _PROXY_HEADERS}
+        peer = scope["client"][0] if scope.get("client") else ""
+        if headers and not self._is_trusted(peer):
+            if not self._warned and self.trusted == () and ("x-forwarded-for" in headers or "forwarded" in headers):
+                self._warned = True
+                log.warning(
+                    "ignoring X-Forwarded-For/Forwarded from %s: if the server runs behind a reverse proxy, "
+                    "set SMARTRLP_TRUSTED_PROXIES to its address, or every visitor counts as one address",
+                    peer,
+                )
+        elif headers:
+            chain, proto = _forwarded(headers)
+            client = next((a for a in reversed(chain) if not self._is_trusted(a)), chain[0] if chain else None)
+            # In place, as uvicorn's own proxy middleware does, so that its access log names the real client too.
+            if client:
+                scope["client"] = (client, 0)
+            if proto in {"http", "https"}:
+                secure = proto == "https"
+                scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto
+        await self.app(scope, receive, send)
+
+
+_PROXY_HEADERS = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"forwarded"})
+
+
+def _forwarded(headers: dict[str, str]) -> tuple[list[str], str | None]:
+    """(client chain, left to right; the scheme the last proxy saw) from X-Forwarded-* or RFC 7239 Forwarded."""
+    if "x-forwarded-for" in headers:
+        chain = [a.strip() for a in headers["x-forwarded-for"].split(",") if a.strip()]
+        proto = headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower() or None
+        return [_bare_address(a) for a in chain], proto
+    chain, proto = [], None
+    for element in headers.get("forwarded", "").split(","):
+        for pair in element.split(";"):
+            key, _, value = pair.strip().partition("=")
+            value = value.strip().strip('"')
+            if key.lower() == "for" and value:
+                chain.append(_bare_address(value))
+            elif key.lower() == "proto" and value:
+                proto = value.lower()
+    if proto is None and "x-forwarded-proto" in headers:
+        proto = headers["x-forwarded-proto"].split(",")[-1].strip().lower()
+    return chain, proto
+
+
+def _bare_address(value: str) -> str:
+    """ "[2001:db8::1]:4711" -> "2001:db8::1", "192.0.2.1:4711" -> "192.0.2.1"."""
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    if value.count(":") == 1:
+        return value.partition(":")[0]
+    return value
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url.strip().lower())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def allowed_origins(settings: Settings) -> frozenset[str]:
+    """This site's configured address and the origins of `SMARTRLP_ALLOWED_ORIGINS`."""
+    origins = {_origin_of(o) for o in settings.allowed_origins.replace(",", " ").split()}
+    if settings.public_url:
+        origins.add(_origin_of(settings.public_url))
+    return frozenset(o for o in origins if o)
+
+
+def same_site_request(conn: HTTPConnection, allowed: frozenset[str]) -> bool:
+    """Whether a browser sent this from a page of this site (or an allowed origin).
+
+    Browsers send `Origin` with every websocket handshake and every POST, PUT, PATCH and DELETE; requests without
+    it (and without `Sec-Fetch-Site: cross-site`) come from scripts and command-line tools, which carry no
+    visitor's cookies and are let through.
+    """
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return conn.headers.get("sec-fetch-site", "same-origin") in {"same-origin", "none"}
+    origin = origin.strip().lower()
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    host = conn.headers.get("host", "").lower()
+    if not host or parts.netloc != host:
+        return False
+    # The same host and port. Its scheme is the request's, or https: a TLS proxy this server does not trust
+    # (SMARTRLP_TRUSTED_PROXIES unset) still forwards the https page's requests as plain http.
+    own_scheme = "https" if conn.url.scheme in {"https", "wss"} else "http"
+    return parts.scheme in {own_scheme, "https"}
+
+
+class CrossSiteGuard:
+    """Refuse state changes (POST, PUT, PATCH, DELETE) that a page of another site makes the browser send.
+
+    This covers every cookie-authenticated change at once: the viewer's device cookie (ask, vote, answer, react),
+    the login form and logout, the administration's forms and the moderators' API calls; the session-bound CSRF
+    token (forms and `X-CSRF-Token`) is checked on top of it where a login session acts. Requests with an
+    `Authorization` header carry no ambient credentials and are not checked.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if "authorization" in request.headers or same_site_request(request, self.allowed):
+            await self.app(scope, receive, send)
+            return
+        message = "Cross-site request refused: send it from a page of this site."
+        if wants_json(request):
+            body = {"error": {"code": "cross_site", "message": message}}
+            response: Response = JSONResponse(body, status_code=403)
+        else:
+            response = render_error(request, 403, i18n.gettext("Diese Anfrage kam nicht von dieser Seite."))
+        await response(scope, receive, send)

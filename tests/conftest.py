@@ -104,7 +104,9 @@ class Server:
         self.port = port or free_port()
         self.db = Path(db) if db is not None else self.directory / f"server-{number}.db"
         self.demo = demo
-        self.env = {**os.environ, "SMARTRLP_LOG_LEVEL": "info", **(env or {})}
+        # Rate limits are off for the suite's scripted crowds (one address, many fast requests) unless a test sets
+        # them; tests/test_security.py checks them with the defaults and with small values.
+        self.env = {**os.environ, "SMARTRLP_LOG_LEVEL": "info", "SMARTRLP_LIMITS": "off", **(env or {})}
         self.startup_timeout = startup_timeout
         self.log_path = self.directory / f"server-{number}.log"
         self.stdout_path = self.directory / f"server-{number}.out"
@@ -256,7 +258,19 @@ def login(server: Server, name: str, password: str) -> httpx.Client:
     response = client.post("/login", data={"name": name, "password": password, "next": "/"})
     assert response.status_code == 303, response.text
     assert client.cookies.get("srl_session"), "login set no session cookie"
+    send_csrf_token(client)
     return client
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def send_csrf_token(client: httpx.Client) -> str:
+    """Send the session's CSRF token with every request from now on, as the pages' scripts do (static/js/api.js)."""
+    match = CSRF_META.search(client.get("/").text)
+    assert match, "a logged-in page carries no CSRF token"
+    client.headers["X-CSRF-Token"] = match.group(1)
+    return match.group(1)
 
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
@@ -354,6 +368,7 @@ class Viewer:
             response = self.http.post("/login", data={"name": credentials[0], "password": credentials[1]})
             assert response.status_code == 303, response.text
             assert self.http.cookies.get("srl_session"), "login set no session cookie"
+            send_csrf_token(self.http)
         # The first response sets the device cookie, as it would for a browser opening the page.
         response = self.http.get(f"/api/events/{SLUG}")
         assert response.status_code == 200, response.text

@@ -464,12 +464,27 @@ def test_the_server_purges_when_it_starts(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- 3. no IP address is stored
 
 
-def test_no_ip_address_is_stored(server: Server, moderator_credentials: tuple[str, str], viewer: Any) -> None:
-    name, password = moderator_credentials
+@pytest.fixture
+def proxied_server(tmp_path: Path) -> Iterator[Server]:
+    """A server behind a (trusted) reverse proxy on 127.0.0.1, with the access log on, so the log shows whether
+    the forwarded address arrived."""
+    env = {"SMARTRLP_TRUSTED_PROXIES": "127.0.0.1", "SMARTRLP_ACCESS_LOG": "true"}
+    server = Server(tmp_path / "proxied", env=env).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    server.assert_clean_log()
+
+
+def test_no_ip_address_is_stored(proxied_server: Server, viewer: Any) -> None:
+    server = proxied_server
+    name, password = "Moderatorin Ip", "correct horse ohne Adresse"
+    add_moderator(server, name, password)
     # A moderator logged in through the form, and viewers behind a proxy that names their address.
-    staff = viewer(credentials=(name, password))
+    staff = viewer(on=server, credentials=(name, password))
     proxied = {"X-Forwarded-For": FORWARDED_CLIENT}
-    people = [viewer(), viewer(headers=proxied), viewer(headers=proxied)]
+    people = [viewer(on=server), viewer(on=server, headers=proxied), viewer(on=server, headers=proxied)]
     asked = [person.ask(f"Frage Nummer {n}", name=f"Person {n}") for n, person in enumerate(people)]
     for question in asked:
         staff.moderate(question["id"], status="approved")

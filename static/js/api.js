@@ -10,8 +10,14 @@ export class ApiError extends Error {
   }
 }
 
+// A logged-in page carries its session's CSRF token; every change it sends proves with it that it came from here.
+const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+const CSRF_TOKEN = csrfMeta ? csrfMeta.content : "";
+const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+
 export async function api(method, path, body) {
   const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (CSRF_TOKEN && !SAFE_METHODS.includes(method)) options.headers["X-CSRF-Token"] = CSRF_TOKEN;
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
@@ -30,7 +36,11 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "", error.details);
+    const apiError = new ApiError(response.status, error.code || "http_" + response.status, error.message || "",
+      error.details);
+    // 429: how long to wait, for pages that say so.
+    apiError.retryAfter = Number(response.headers.get("Retry-After")) || null;
+    throw apiError;
   }
   return data;
 }

@@ -22,6 +22,8 @@ export const CloseCode = Object.freeze({
   GOING_AWAY: 1001,
   UNKNOWN_EVENT: 4404,
   TOO_SLOW: 4008,
+  RATE_LIMITED: 4029,
+  TOO_LARGE: 1009,
 });
 
 export const PUBLIC_STATUSES = Object.freeze(["approved", "answered"]);

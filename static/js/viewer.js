@@ -23,6 +23,7 @@ const ERROR_TEXTS = {
   questions_closed: t("Zurzeit werden keine Fragen angenommen."),
   not_votable: t("Diese Frage kann nicht mehr unterstützt werden."),
   body_too_large: t("Der Text ist zu lang."),
+  rate_limited: t("Bitte warten Sie einen Moment, bevor Sie die nächste Frage stellen."),
   network: t("Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal."),
 };
 
@@ -198,7 +199,8 @@ async function vote(questionId) {
     announce(t("Ihre Stimme wurde gezählt."));
     render();
   } catch (error) {
-    announce(ERROR_TEXTS[error.code] || t("Die Stimme konnte nicht gezählt werden."));
+    announce(error.code === "rate_limited" ? t("Bitte warten Sie einen Moment, bevor Sie weiter abstimmen.")
+      : ERROR_TEXTS[error.code] || t("Die Stimme konnte nicht gezählt werden."));
   }
 }
 
@@ -325,6 +327,7 @@ const POLL_ERROR_TEXTS = {
   poll_not_found: t("Diese Umfrage gibt es nicht mehr."),
   blocked_text: t("Dieses Wort können wir nicht anzeigen."),
   body_too_large: t("Der Text ist zu lang."),
+  rate_limited: t("Bitte warten Sie einen Moment, bevor Sie erneut antworten."),
   no_device: t("Bitte laden Sie die Seite neu und versuchen Sie es dann noch einmal."),
   network: ERROR_TEXTS.network,
 };
