@@ -69,7 +69,10 @@ def moderator(viewer: Callable[..., Viewer], shared_moderator_token: str) -> Vie
 def test_healthz_says_ok(anon: httpx.Client) -> None:
     response = anon.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    body = response.json()
+    assert body["status"] == "ok"
+    # Which worker process answered: with `--workers N` it tells them apart.
+    assert isinstance(body["worker"], int)
 
 
 def test_demo_event_has_its_public_fields(anon: httpx.Client) -> None:
