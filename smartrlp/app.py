@@ -166,6 +166,8 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]
     middleware = [
+        # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
+        Middleware(live.WebSocketTap),
         Middleware(SecurityHeaders),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(DeviceCookie, secure=settings.secure_cookies),

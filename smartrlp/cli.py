@@ -67,6 +67,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=settings.log_level,
+        # Measured in docs/performance.md: uvloop and httptools are the fastest loop and parser uvicorn has;
+        # the sans-I/O websockets protocol needs no task per connection, and live.py writes broadcasts to
+        # its transport directly. No per-message deflate: it doubled fan-out latency for our small
+        # messages and costs a compressor per connection.
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
         # Open websockets must not hold up a restart for long: clients resume from their last seq.
         timeout_graceful_shutdown=5,
     )
