@@ -117,11 +117,7 @@ class LanguageSelector:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
-        cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
-        code = choose_language(query, cookie, headers.get("accept-language", ""))
-        remember = query in LANGUAGES and query != cookie
+        code, remember = _language_of(scope)
 
         async def send_with_cookie(message: Message) -> None:
             if remember and message["type"] == "http.response.start":
@@ -133,6 +129,18 @@ class LanguageSelector:
 
         with language(code):
             await self.app(scope, receive, send_with_cookie)
+
+
+def _language_of(scope: Scope) -> tuple[str, bool]:
+    """The language for this request, and whether to remember it in the cookie.
+
+    A function of its own so the decoded headers are not kept alive, with the middleware's frame, for as
+    long as a websocket stays open (thousands of them).
+    """
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
+    cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
+    return choose_language(query, cookie, headers.get("accept-language", "")), query in LANGUAGES and query != cookie
 
 
 def _query_value(query: str, name: str) -> str | None:

@@ -84,6 +84,7 @@ class ReactionMeter:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            busy_before = self.hub.busy_seconds
             for event_id in list(self._seen):
                 try:
                     self._publish(event_id)
@@ -92,7 +93,7 @@ class ReactionMeter:
             if any(any(kinds.values()) for kinds in self._seen.values()):
                 # Levels fall as the window slides, so keep ticking while anything is counted.
                 self._wake.set()
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.hub.pause_after(self.interval, busy_before))
 
     def _publish(self, event_id: int) -> None:
         counts = self.counts(event_id)
