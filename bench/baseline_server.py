@@ -9,7 +9,6 @@ websockets library's defaults otherwise (keepalive pings included), like the ser
 
 from __future__ import annotations
 
-import asyncio
 import resource
 import sys
 
@@ -39,6 +38,6 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     uvloop.run(main(int(sys.argv[1])))

@@ -225,7 +225,9 @@ class Client:
                 await asyncio.sleep(delay)
             sent = time.monotonic()
             try:
-                status, _, _ = await http(self.host, self.port, "POST", path, body=bodies[i].encode(), cookie=self.cookies[i])
+                status, _, _ = await http(
+                    self.host, self.port, "POST", path, body=bodies[i].encode(), cookie=self.cookies[i]
+                )
             except OSError:
                 status = 0
             results.append((status, sent, time.monotonic()))
@@ -263,7 +265,7 @@ class Client:
 
 
 async def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     client = Client()
     loop = asyncio.get_running_loop()

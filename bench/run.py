@@ -249,6 +249,28 @@ class Smartrlp(Target):
                                                 ensure_ascii=False, separators=(",", ":")).encode())
 
 
+class Profile:
+    """`py-spy record` attached to the server for one phase (with --profile DIR), as collapsed stacks."""
+
+    directory: Path | None = None
+
+    def __init__(self, target: Target, phase: str) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        if self.directory is not None and target.process is not None:
+            out = self.directory / f"{target.name}-{phase}.txt"
+            self.process = subprocess.Popen(
+                ["py-spy", "record", "--pid", str(target.process.pid), "--format", "raw", "--rate", "200",
+                 "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self) -> Profile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.send_signal(2)
+            self.process.wait(30)
+
+
 async def settle(seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)  # let the server finish snapshots before reading its memory
 
@@ -275,6 +297,7 @@ async def fanout_sweep(target: Target, clients: list[LoadClient], sizes: list[in
         await settle(2.0)
         fan.rss_per_viewer = (rss(pid) - rss0) / max(connected, 1)
         cpu_server0, cpu_clients0 = cpu(pid), sum(c.cpu for c in clients)
+        profile = Profile(target, f"fanout-{size}")
         for r in range(rounds):
             marker = f"m{r}x{secrets.token_hex(4)}"
             await target.prepare_round(marker)
@@ -289,6 +312,7 @@ async def fanout_sweep(target: Target, clients: list[LoadClient], sizes: list[in
             fan.lost += sum(reply["missing"] for reply in replies)
             fan.closed = sum(reply["closed"] for reply in replies)
             await asyncio.sleep(0.2)
+        profile.__exit__()
         fan.server_cpu = cpu(pid) - cpu_server0
         fan.client_cpu = sum(c.cpu for c in clients) - cpu_clients0
         results.append(fan)
@@ -321,9 +345,11 @@ async def vote_burst(target: Smartrlp, clients: list[LoadClient], ballots: int, 
     await asyncio.gather(*(armed for _, armed in watch))
     pid = target.process.pid if target.process else 0
     cpu0 = cpu(pid)
-    votes = await asyncio.gather(*(
-        c.call("vote", path=f"/api/events/{SLUG}/polls/{poll['id']}/votes", bodies=b, at=a) for c, b, a in commands))
-    shown = await asyncio.gather(*(done for done, _ in watch))
+    with Profile(target, "burst"):
+        votes = await asyncio.gather(*(
+            c.call("vote", path=f"/api/events/{SLUG}/polls/{poll['id']}/votes", bodies=b, at=a)
+            for c, b, a in commands))
+        shown = await asyncio.gather(*(done for done, _ in watch))
     server_cpu = cpu(pid) - cpu0
     results = [r for v in votes for r in v["results"]]
     ok = [r for r in results if r[0] == 201]
@@ -542,11 +568,15 @@ async def main() -> int:
     parser.add_argument("--server-args", default="", help='extra arguments for "smartrlp serve"')
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--profile", metavar="DIR", help="record each phase with py-spy (collapsed stacks) into DIR")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
     args.server_args = shlex.split(args.server_args)
     sizes = [int(s) for s in args.sizes.split(",")]
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if args.profile:
+        Profile.directory = Path(args.profile)
+        Profile.directory.mkdir(parents=True, exist_ok=True)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the servers and clients
     need = max(sizes) + 1000
     if hard < need:
