@@ -26,7 +26,7 @@ EPHEMERAL_SEQ = 0
 # Publishers of coalesced state (poll results, reaction levels) wait at least this many times as long as
 # their last fan-out took before the next: with 10,000 viewers a fan-out costs tens of milliseconds, and
 # a fixed 4 per second would leave too little of the process for the ballots themselves.
-PACE_FACTOR = 4.0
+PACE_FACTOR = 8.0
 
 
 @dataclass(frozen=True, slots=True)
