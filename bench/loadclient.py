@@ -127,6 +127,34 @@ async def http(
     return int(status_line.split()[1]), headers, content
 
 
+class Pool:
+    """Keep-alive connections shared by many devices, as a reverse proxy (nginx `keepalive`) holds them
+    towards the application server; the devices' own connections end at the proxy."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port = host, port
+        self.idle: asyncio.LifoQueue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.LifoQueue()
+        self.free = asyncio.Semaphore(size)
+
+    async def request(self, method: str, path: str, *, body: bytes, cookie: str) -> int:
+        async with self.free:
+            if self.idle.empty():
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+            else:
+                reader, writer = self.idle.get_nowait()
+            lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: srl_device={cookie}",
+                     "Content-Type: application/json", f"Content-Length: {len(body)}"]
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            self.idle.put_nowait((reader, writer))
+            return int(head.split(b" ", 2)[1])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -215,9 +243,11 @@ class Client:
         missing = sum(1 for v in self.viewers if v.got is None)
         return {"times": self.times, "missing": missing, "closed": sum(1 for v in self.viewers if v.closed)}
 
-    async def cmd_vote(self, path: str, bodies: list[str], at: list[float]) -> dict[str, Any]:
-        """Cast ballot i at monotonic time at[i] from device i, each on a fresh connection."""
+    async def cmd_vote(self, path: str, bodies: list[str], at: list[float], pool: int = 0) -> dict[str, Any]:
+        """Cast ballot i at monotonic time at[i] from device i, each on a fresh connection, or with `pool`
+        over that many keep-alive connections."""
         results: list[tuple[int, float, float]] = []
+        shared = Pool(self.host, self.port, pool) if pool else None
 
         async def one(i: int) -> None:
             delay = at[i] - time.monotonic()
@@ -225,10 +255,13 @@ class Client:
                 await asyncio.sleep(delay)
             sent = time.monotonic()
             try:
-                status, _, _ = await http(
-                    self.host, self.port, "POST", path, body=bodies[i].encode(), cookie=self.cookies[i]
-                )
-            except OSError:
+                if shared is not None:
+                    status = await shared.request("POST", path, body=bodies[i].encode(), cookie=self.cookies[i])
+                else:
+                    status, _, _ = await http(
+                        self.host, self.port, "POST", path, body=bodies[i].encode(), cookie=self.cookies[i]
+                    )
+            except (OSError, asyncio.IncompleteReadError):
                 status = 0
             results.append((status, sent, time.monotonic()))
 

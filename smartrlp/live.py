@@ -8,8 +8,10 @@ subscription.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import socket
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -130,6 +132,12 @@ class _Client:
             # uvicorn keeps the parsed handshake (request and response with their headers) for the life of
             # the connection but never reads them again; about 3 kB per viewer (docs/performance.md).
             self._protocol.request = self._protocol.response = None
+            # The kernel would otherwise grow a stalled viewer's send buffer to megabytes before our own
+            # limit is ever reached; capped, a viewer that reads nothing is found after a few hundred kB.
+            sock = self._protocol.transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError, ValueError):  # ValueError: the connection is gone already
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._buffer_limit)
         else:
             self._queue = asyncio.Queue(maxsize=self._held_limit)
             sender = asyncio.get_running_loop().create_task(self._send_queued())
