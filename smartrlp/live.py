@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import socket
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -62,12 +63,13 @@ class WebSocketTap:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function: no frame of ours stays alive for as long as the websocket is open.
         if scope["type"] == "websocket" and _SANSIO is not None:
             owner = getattr(send, "__self__", None)
             if isinstance(owner, _SANSIO):
                 scope[_PROTOCOL_SCOPE_KEY] = owner
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 class _Client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from http.cookies import SimpleCookie
@@ -211,10 +212,11 @@ class BodySizeLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Hands a websocket over without a frame of its own (see DeviceCookie).
+        return self._http(scope, receive, send) if scope["type"] == "http" else self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -265,10 +267,11 @@ class DeviceCookie:
         self.app = app
         self.secure = secure
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # A plain function where it only hands over: a websocket then keeps no frame of ours alive for as long as
+    # it is open (thousands of them, docs/performance.md).
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] not in {"http", "websocket"}:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         state: AppState = scope["state"]["app"]
         device = None
         for name, value in scope["headers"]:
@@ -282,8 +285,10 @@ class DeviceCookie:
                     device = state.device_signer.verify(cookie[DEVICE_COOKIE].value)
         if device is not None or scope["type"] == "websocket":
             scope[DEVICE_SCOPE_KEY] = device
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._issue(scope, receive, send, state)
+
+    async def _issue(self, scope: Scope, receive: Receive, send: Send, state: AppState) -> None:
         # A new id is handed out, but this request does not act as that device: otherwise every cookie-less
         # request would be a new device, and one script could vote as many devices as it sends requests.
         scope[DEVICE_SCOPE_KEY] = None
@@ -308,10 +313,11 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Hands a websocket over without a frame of its own (see DeviceCookie).
+        return self._http(scope, receive, send) if scope["type"] == "http" else self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         csp = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; frame-src https://www.youtube-nocookie.com https://www.facebook.com; "
