@@ -137,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.reactions.run)
                 # The first purge finishes before requests are served, so no expired personal data is shown.
                 await background.start(retention.run_daily, db, settings.retention_days)
+                live.tune_garbage_collector()
                 try:
                     yield {"app": state}
                 finally:

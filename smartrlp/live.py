@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import socket
@@ -51,6 +52,20 @@ def _sansio_protocol_class() -> type | None:
 
 
 _SANSIO = _sansio_protocol_class()
+
+
+def tune_garbage_collector() -> None:
+    """For a process holding thousands of long-lived connection objects, called once it has started.
+
+    With CPython's default thresholds a full collection ran every few seconds under a vote burst and walked
+    every object of every open connection: 6.9 s of collection pauses in a 2.5-minute run with 5,000 viewers
+    (docs/performance.md). Collecting the young generation every 50,000 allocations instead of 700, and
+    freezing what startup created (modules, templates, catalogues), brought that to 1.1 s. Cycles still get
+    collected, just in fewer, larger steps.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 class WebSocketTap:
