@@ -145,9 +145,13 @@ class _Client:
         Returns the sender task when there is no transport to write to directly.
         """
         sender = None
+        # Starlette's parsed headers, cookies and query of the handshake were read once, above; they would
+        # stay for the life of the connection (docs/performance.md: memory per viewer).
+        for cached in ("_headers", "_cookies", "_query_params", "_url"):
+            self.websocket.__dict__.pop(cached, None)
         if self._protocol is not None:
-            # uvicorn keeps the parsed handshake (request and response with their headers) for the life of
-            # the connection but never reads them again; about 3 kB per viewer (docs/performance.md).
+            # uvicorn keeps its parsed handshake (request and response with their headers) but never reads
+            # them again; about 3 kB per viewer.
             self._protocol.request = self._protocol.response = None
             # The kernel would otherwise grow a stalled viewer's send buffer to megabytes before our own
             # limit is ever reached; capped, a viewer that reads nothing is found after a few hundred kB.
