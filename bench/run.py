@@ -484,6 +484,8 @@ NOTES = """## What limits it
   new TCP connection is the worst case; behind a reverse proxy that terminates TLS the server sees a few
   keep-alive connections instead (second row). The load clients run on the same two cores (their CPU is in the
   fan-out table), so on a quiet machine with clients elsewhere the server has more of the cores.
+- **Question storms** are kept whole and in order; each question is its own transaction (one fsync with
+  `synchronous = FULL`), so under a storm they wait for the writer in turn: that is the latency above.
 - **Slow viewers** never hold up the others: a viewer whose unsent data passes `SMARTRLP_WS_SEND_BUFFER_BYTES`
   (the kernel's send buffer for it is capped to the same size) is closed with 4008 and resumes from the log.
 - **Garbage collection**: with CPython's default thresholds a full collection walked every open connection's
