@@ -516,8 +516,11 @@ def targets(base: list[Fanout], real: list[Fanout], bursts: list[dict[str, Any]]
                      worst < 30_000))
     for b in bursts:
         how = "keep-alive via proxy" if b["pool"] else "a new connection per ballot"
+        if b["seconds"] > 5:
+            continue
         ok = b["acknowledged"] == b["ballots"] >= 5000 and b["p99"] < 0.5 and b["exact"]
-        rows.append((f"5,000 ballots in 5 s, all acknowledged after commit, p99 under 500 ms ({how})",
+        rows.append((f"5,000 ballots in 5 s, all acknowledged after commit, p99 under 500 ms ({how}, "
+                     f"burst within {b['seconds']:g} s)",
                      f"{b['acknowledged']} of {b['ballots']} in {b['seconds']:g} s, p99 {ms(b['p99'])} ms", ok))
     if page:
         rows.append(("viewer page under 100 kB compressed", f"{page['gzip'] / 1000:.1f} kB", page["gzip"] < 100_000))
@@ -581,20 +584,21 @@ def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], 
         lines += [
             "", "## Vote burst", "",
             f"{first['ballots']} devices each cast one ballot (single choice, three options) at a random moment within "
-            f"{first['seconds']:g} s, while {first['viewers']} viewers are connected; a new poll for each run. "
+            f"the burst's duration, while {first['viewers']} viewers are connected; a new poll for each run. "
             "A ballot is answered only after the transaction holding it has committed (group commit). "
             "*New connections*: every ballot opens its own TCP connection to the server, as when the server faces "
             "the phones itself. *Via proxy*: ballots share a few keep-alive connections, as a reverse proxy "
             "(nginx `keepalive`) holds them towards the server when it terminates TLS.", "",
-            "| connections | acknowledged | p50 ms | p99 ms | max ms | ballots/s | totals exact | all viewers show "
-            "the totals, ms after the last ack | server CPU s | client CPU s |",
-            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+            "| within | connections | acknowledged | p50 ms | p99 ms | max ms | ballots/s | totals exact "
+            "| all viewers show the totals, ms after the last ack | server CPU s | client CPU s |",
+            "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
         ]
         for b in bursts:
             how = f"via proxy ({b['pool']} keep-alive)" if b["pool"] else "new per ballot"
             never = f" ({b['not_shown']} never)" if b["not_shown"] else ""
             lines.append(
-                f"| {how} | {b['acknowledged']} of {b['ballots']} | {ms(b['p50'])} | {ms(b['p99'])} | {ms(b['max'])} "
+                f"| {b['seconds']:g} s | {how} | {b['acknowledged']} of {b['ballots']} "
+                f"| {ms(b['p50'])} | {ms(b['p99'])} | {ms(b['max'])} "
                 f"| {b['rate']:.0f} | {'yes' if b['exact'] else 'NO'} ({b['total']}: {b['counts']}) "
                 f"| {ms(b['all_shown_after_last_ack'])}{never} | {b['server_cpu']:.1f} | {b['client_cpu']:.1f} |")
         lines += ["", "Statuses: " + "; ".join(str(b["statuses"]) for b in bursts)]
@@ -636,7 +640,7 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--ballots", type=int, default=5000)
-    parser.add_argument("--burst-seconds", type=float, default=2.0)
+    parser.add_argument("--burst-seconds", default="2,5", help="one burst (of each kind) per duration")
     parser.add_argument("--proxy-connections", type=int, default=64,
                         help="keep-alive connections of the second burst, as a reverse proxy holds them")
     parser.add_argument("--questions", type=int, default=300)
@@ -649,6 +653,7 @@ async def main() -> int:
     args = parser.parse_args()
     args.server_args = shlex.split(args.server_args)
     sizes = [int(s) for s in args.sizes.split(",")]
+    args.burst_seconds = [float(s) for s in args.burst_seconds.split(",")]
     if args.profile:
         Profile.directory = Path(args.profile)
         Profile.directory.mkdir(parents=True, exist_ok=True)
@@ -693,9 +698,10 @@ async def main() -> int:
             message_bytes = server.message_bytes
             if args.ballots:
                 bursts = []
-                for pool in (0, args.proxy_connections // args.clients):
-                    bursts.append(await vote_burst(server, clients, min(args.ballots, max(sizes)),
-                                                   args.burst_seconds, pool))
+                for seconds in args.burst_seconds:
+                    for pool in (0, args.proxy_connections // args.clients):
+                        bursts.append(await vote_burst(server, clients, min(args.ballots, max(sizes)),
+                                                       seconds, pool))
                     print(f"  vote burst: {bursts[-1]}", flush=True)
             if args.questions:
                 storm = await question_storm(server, clients, args.questions, args.storm_seconds, device_offset=0)
