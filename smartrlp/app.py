@@ -172,6 +172,7 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.reactions.run)
                 # The first purge finishes before requests are served, so no expired personal data is shown.
                 await background.start(retention.run_daily, db, settings.retention_days)
+                live.tune_garbage_collector()
                 try:
                     yield {"app": state}
                 finally:
@@ -203,6 +204,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     cors = settings.cors_origins.replace(",", " ").split()
     middleware = [
+        # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
+        Middleware(live.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.

@@ -9,6 +9,7 @@ whatever has queued up meanwhile in one transaction, and answers each ballot onl
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable
@@ -147,17 +148,9 @@ class BallotWriter:
             await self._write(batch)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        outcomes: list[bool | ApiError] = []
-        touched: set[tuple[int, int]] = set()
         try:
             async with self.db.transaction() as tx:
-                checks: dict[int, _PollCheck | None] = {}
-                for pending in batch:
-                    try:
-                        outcomes.append(await _store(tx, pending.ballot, checks))
-                        touched.add((pending.ballot.event_id, pending.ballot.poll_id))
-                    except ApiError as error:
-                        outcomes.append(error)
+                outcomes = await _store_batch(tx, [pending.ballot for pending in batch])
         except Exception:
             log.exception("writing %d ballots failed", len(batch))
             for pending in batch:
@@ -167,7 +160,10 @@ class BallotWriter:
                     )
             return
         self.batches_written += 1
+        touched: set[tuple[int, int]] = set()
         for pending, outcome in zip(batch, outcomes, strict=True):
+            if not isinstance(outcome, ApiError):
+                touched.add((pending.ballot.event_id, pending.ballot.poll_id))
             if pending.done.done():  # the client went away meanwhile; its ballot still counts
                 continue
             if isinstance(outcome, ApiError):
@@ -178,51 +174,114 @@ class BallotWriter:
             self.publisher.mark(event_id, poll_id)
 
 
-async def _store(tx: Transaction, ballot: Ballot, checks: dict[int, _PollCheck | None]) -> bool:
-    if ballot.poll_id not in checks:
-        poll = await tx.fetchone(
-            "SELECT state FROM polls WHERE id = :id AND event_id = :event_id",
-            {"id": ballot.poll_id, "event_id": ballot.event_id},
-        )
-        options = await tx.fetchall("SELECT id FROM poll_options WHERE poll_id = :id", {"id": ballot.poll_id})
-        checks[ballot.poll_id] = _PollCheck(poll["state"], frozenset(r["id"] for r in options)) if poll else None
-    check = checks[ballot.poll_id]
+async def _poll_check(tx: Transaction, ballot: Ballot) -> _PollCheck | None:
+    poll = await tx.fetchone(
+        "SELECT state FROM polls WHERE id = :id AND event_id = :event_id",
+        {"id": ballot.poll_id, "event_id": ballot.event_id},
+    )
+    if poll is None:
+        return None
+    options = await tx.fetchall("SELECT id FROM poll_options WHERE poll_id = :id", {"id": ballot.poll_id})
+    return _PollCheck(poll["state"], frozenset(r["id"] for r in options))
+
+
+def _check(ballot: Ballot, check: _PollCheck | None) -> None:
     if check is None:
         raise ApiError(404, "poll_not_found", "This poll no longer exists.")
     if check.state != "open":
         raise conflict("poll_not_open", "This poll is not open for answers.")
     if ballot.option_ids is not None and not set(ballot.option_ids) <= check.option_ids:
         raise invalid("An option does not belong to this poll.", "options")
-    key = {"poll_id": ballot.poll_id, "device": ballot.device_id}
-    existing = await tx.fetchone("SELECT 1 FROM poll_ballots WHERE poll_id = :poll_id AND device_id = :device", key)
-    # A primary-key lookup inside the batch's one transaction: blocking stays cheap under a burst of ballots.
-    blocked = await tx.fetchone(
-        "SELECT 1 FROM device_blocks WHERE event_id = :event_id AND device_id = :device",
-        {"event_id": ballot.event_id, "device": ballot.device_id},
-    )
-    counted = int(blocked is None)
+
+
+async def _store_batch(tx: Transaction, ballots: list[Ballot]) -> list[bool | ApiError]:
+    """Store a batch as if one after the other, in a few statements for the whole batch.
+
+    Each statement is a trip to the database thread, which under load costs a thread switch; per ballot
+    that capped a burst at about a hundred ballots a second on two busy cores (docs/performance.md).
+    The outcome per ballot is whether it replaced an earlier one of its device, or the error refusing it.
+    """
+    checks: dict[int, _PollCheck | None] = {}
+    outcomes: list[bool | ApiError] = []
+    accepted: list[Ballot] = []
+    for ballot in ballots:
+        if ballot.poll_id not in checks:
+            checks[ballot.poll_id] = await _poll_check(tx, ballot)
+        try:
+            _check(ballot, checks[ballot.poll_id])
+        except ApiError as error:
+            outcomes.append(error)
+            continue
+        outcomes.append(False)
+        accepted.append(ballot)
+    if not accepted:
+        return outcomes
+    stored: set[tuple[int, str]] = set()
+    for poll_id in {b.poll_id for b in accepted}:
+        rows = await tx.fetchall(
+            "SELECT device_id FROM poll_ballots WHERE poll_id = :poll_id "
+            "AND device_id IN (SELECT value FROM json_each(:devices))",
+            {"poll_id": poll_id, "devices": json.dumps([b.device_id for b in accepted if b.poll_id == poll_id])},
+        )
+        stored.update((poll_id, r["device_id"]) for r in rows)
+    # A device's later ballot in the same batch replaces its earlier one: only the last is written.
+    last: dict[tuple[int, str], Ballot] = {}
+    seen = set(stored)
+    index = 0
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, ApiError):
+            continue
+        ballot = accepted[index]
+        index += 1
+        key = (ballot.poll_id, ballot.device_id)
+        outcomes[i] = key in seen
+        seen.add(key)
+        last[key] = ballot
+    # Ballots of devices the moderators blocked are kept (the device sees its answer) but not counted.
+    blocked: set[tuple[int, str]] = set()
+    for event_id in {b.event_id for b in last.values()}:
+        devices = [b.device_id for b in last.values() if b.event_id == event_id]
+        rows = await tx.fetchall(
+            "SELECT device_id FROM device_blocks WHERE event_id = :event_id "
+            "AND device_id IN (SELECT value FROM json_each(:devices))",
+            {"event_id": event_id, "devices": json.dumps(devices)},
+        )
+        blocked.update((event_id, r["device_id"]) for r in rows)
     now = utcnow()
-    await tx.execute(
+    keys = [
+        {"poll_id": b.poll_id, "device": b.device_id, "counted": int((b.event_id, b.device_id) not in blocked)}
+        for b in last.values()
+    ]
+    await tx.executemany(
         "INSERT INTO poll_ballots (poll_id, device_id, value, word, created_at, updated_at, counted) "
         "VALUES (:poll_id, :device, :value, :word, :now, :now, :counted) "
         "ON CONFLICT (poll_id, device_id) DO UPDATE SET value = excluded.value, word = excluded.word, "
         "updated_at = excluded.updated_at, counted = excluded.counted",
-        {**key, "value": ballot.value, "word": ballot.word, "now": now, "counted": counted},
+        [{**key, "value": b.value, "word": b.word, "now": now} for key, b in zip(keys, last.values(), strict=True)],
     )
-    if ballot.option_ids is not None:
-        if existing:
-            await tx.execute("DELETE FROM poll_ballot_options WHERE poll_id = :poll_id AND device_id = :device", key)
+    replaced = [key for key in keys if (key["poll_id"], key["device"]) in stored]
+    if replaced:
+        await tx.executemany(
+            "DELETE FROM poll_ballot_options WHERE poll_id = :poll_id AND device_id = :device", replaced
+        )
+    options = [
+        {**key, "option_id": option_id}
+        for key, b in zip(keys, last.values(), strict=True)
+        for option_id in b.option_ids or ()
+    ]
+    if options:
         await tx.executemany(
             "INSERT INTO poll_ballot_options (poll_id, device_id, option_id, counted) "
             "VALUES (:poll_id, :device, :option_id, :counted)",
-            [{**key, "option_id": option_id, "counted": counted} for option_id in ballot.option_ids],
+            options,
         )
-    return existing is not None
+    return outcomes
 
 
 @dataclass
 class ResultsPublisher:
-    """Coalesces result updates: at most one `poll_results` per poll every `interval` seconds."""
+    """Coalesces result updates: at most one `poll_results` per poll every `interval` seconds (or less often
+    when sending them to every viewer is costly, see `Hub.pause_after`)."""
 
     db: Database
     hub: Hub
@@ -239,6 +298,7 @@ class ResultsPublisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            busy_before = self.hub.busy_seconds
             dirty, self._dirty = self._dirty, set()
             for event_id, poll_id in sorted(dirty):
                 try:
@@ -246,7 +306,7 @@ class ResultsPublisher:
                 except Exception:
                     # A failed read must not stop the results of every other poll.
                     log.exception("publishing results of poll %d failed", poll_id)
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.hub.pause_after(self.interval, busy_before))
 
     async def _publish(self, event_id: int, poll_id: int) -> None:
         poll = await self.db.fetchone(

@@ -12,7 +12,7 @@ else German.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -107,7 +107,11 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
 
 
 def language_of(scope: Scope) -> tuple[str, bool]:
-    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`)."""
+    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`).
+
+    A function of its own so the decoded headers are not kept alive, with the middleware's frame, for as long as a
+    websocket stays open (thousands of them).
+    """
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
     cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
@@ -122,10 +126,17 @@ class LanguageSelector:
         self.app = app
         self.secure = secure
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "websocket":
+            # The websocket runs in its own task, which ends with it: set the language for the task and
+            # hand over without a frame of our own, kept for as long as the connection (docs/performance.md).
+            _current.set(language_of(scope)[0])
+            return self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         code, remember = language_of(scope)
 
         async def send_with_cookie(message: Message) -> None:

@@ -1,18 +1,23 @@
 """The live websocket `/ws/events/{slug}`: a snapshot or a replay from the change log, then live changes.
 
-One task receives (pings, and the disconnect), one sends from the hub subscription; when either ends,
-the other is cancelled, and `Hub.subscribe` always removes the subscription.
+The connection's own task receives (pings, reactions, the disconnect); live broadcasts are written by the
+publisher through `_Client.deliver`, without a task per viewer, and `Hub.subscribe` always removes the
+subscription.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
+import socket
+from collections.abc import Awaitable
 from typing import Any
 
-import anyio
 from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from smartrlp import changes, protocol
@@ -20,7 +25,7 @@ from smartrlp.accounts import moderator_for
 from smartrlp.ballots import compute_results, option_ids_of, results_message, results_public
 from smartrlp.errors import ApiError
 from smartrlp.events import EVENT_COLUMNS, event_details
-from smartrlp.hub import EPHEMERAL_SEQ, Subscription
+from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, text_frame
 from smartrlp.limits import MessageBudget
 from smartrlp.polls import polls_for
 from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
@@ -31,7 +36,73 @@ from smartrlp.web import app_state, client_address, device_id, same_site_request
 log = logging.getLogger("smartrlp.live")
 
 
+# Where `WebSocketTap` leaves uvicorn's protocol object of a websocket connection in the ASGI scope.
+_PROTOCOL_SCOPE_KEY = "smartrlp.ws_protocol"
+# Closing tasks of viewers that fell behind (rare); kept so they are not garbage-collected mid-way.
+_closing: set[asyncio.Task[None]] = set()
+# How long a slow viewer may take to accept its close frame before its connection is cut.
+_CLOSE_TIMEOUT = 5.0
+
+
+def _sansio_protocol_class() -> type | None:
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # another server, or a uvicorn without it: the queued path below serves
+        return None
+    return WebSocketsSansIOProtocol
+
+
+_SANSIO = _sansio_protocol_class()
+
+
+def tune_garbage_collector() -> None:
+    """For a process holding thousands of long-lived connection objects, called once it has started.
+
+    With CPython's default thresholds a full collection ran every few seconds under a vote burst and walked
+    every object of every open connection: 6.9 s of collection pauses in a 2.5-minute run with 5,000 viewers
+    (docs/performance.md). Collecting the young generation every 50,000 allocations instead of 700, and
+    freezing what startup created (modules, templates, catalogues), brought that to 1.1 s. Cycles still get
+    collected, just in fewer, larger steps.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+class WebSocketTap:
+    """Outermost middleware: remembers uvicorn's protocol object of a websocket, whose bound `send` we get.
+
+    Live broadcasts are then written to its transport directly, as one pre-encoded frame shared by all
+    viewers, instead of through one awaited ASGI `send` per viewer (see `_Client.deliver`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function: no frame of ours stays alive for as long as the websocket is open.
+        if scope["type"] == "websocket" and _SANSIO is not None:
+            owner = getattr(send, "__self__", None)
+            if isinstance(owner, _SANSIO):
+                scope[_PROTOCOL_SCOPE_KEY] = owner
+        return self.app(scope, receive, send)
+
+
 class _Client:
+    """One live connection, and the hub's subscriber for it.
+
+    Until its snapshot (or replay) is sent, broadcasts wait in `_held` (bounded by the hub's queue size);
+    then `go_live` writes them and every later broadcast is written at once in `deliver`, on the publisher's
+    call stack. With uvicorn's sans-I/O websockets the shared frame goes straight to the transport; a write
+    buffer beyond `send_buffer_bytes` closes the connection with 4008 instead of growing. Elsewhere a bounded
+    queue and one sender task do the same job.
+    """
+
+    __slots__ = (
+        "_buffer_limit", "_closing", "_held", "_held_limit", "_hub", "_protocol", "_queue", "_send_lock",
+        "device", "event_id", "is_staff", "is_studio", "last_seq", "websocket",
+    )  # fmt: skip
+
     def __init__(
         self, websocket: WebSocket, event_id: int, is_staff: bool, device: str | None, *, is_studio: bool = False
     ) -> None:
@@ -42,6 +113,14 @@ class _Client:
         self.device = device
         self.last_seq = 0
         self._send_lock = asyncio.Lock()
+        state = app_state(websocket)
+        self._hub = state.hub
+        self._held_limit = state.hub.queue_size
+        self._buffer_limit = state.settings.ws_send_buffer_bytes
+        self._held: list[Broadcast] | None = []  # None once live
+        self._closing = False
+        self._protocol: Any = websocket.scope.get(_PROTOCOL_SCOPE_KEY)
+        self._queue: asyncio.Queue[str] | None = None  # only without a transport to write to
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -49,6 +128,99 @@ class _Client:
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(protocol.encode(message))
+
+    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
+        if self._closing:
+            return
+        if self._held is not None:
+            if len(self._held) >= self._held_limit:
+                self._too_slow()
+            else:
+                self._held.append(broadcast)
+            return
+        self._write(broadcast, frame)
+
+    def go_live(self) -> asyncio.Task[None] | None:
+        """After the snapshot: write what was held back, and from now on write each broadcast as it comes.
+
+        Returns the sender task when there is no transport to write to directly.
+        """
+        sender = None
+        # Starlette's parsed headers, cookies and query of the handshake were read once, above; they would
+        # stay for the life of the connection (docs/performance.md: memory per viewer).
+        for cached in ("_headers", "_cookies", "_query_params", "_url"):
+            self.websocket.__dict__.pop(cached, None)
+        if self._protocol is not None:
+            # uvicorn keeps its parsed handshake (request and response with their headers) but never reads
+            # them again; about 3 kB per viewer.
+            self._protocol.request = self._protocol.response = None
+            # The kernel would otherwise grow a stalled viewer's send buffer to megabytes before our own
+            # limit is ever reached; capped, a viewer that reads nothing is found after a few hundred kB.
+            sock = self._protocol.transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError, ValueError):  # ValueError: the connection is gone already
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._buffer_limit)
+        else:
+            self._queue = asyncio.Queue(maxsize=self._held_limit)
+            sender = asyncio.get_running_loop().create_task(self._send_queued())
+        held, self._held = self._held or [], None
+        for broadcast in held:
+            if self._closing:
+                break
+            self._write(broadcast, None)
+        return sender
+
+    def _write(self, broadcast: Broadcast, frame: bytes | None) -> None:
+        if broadcast.seq != EPHEMERAL_SEQ:
+            if broadcast.seq <= self.last_seq:
+                return
+            self.last_seq = broadcast.seq
+        if broadcast.audience != protocol.AUDIENCE_PUBLIC and not changes.visible_to(
+            broadcast, is_staff=self.is_staff, device=self.device, is_studio=self.is_studio
+        ):
+            return
+        ws = self._protocol
+        if ws is None:
+            assert self._queue is not None
+            try:
+                self._queue.put_nowait(broadcast.text)
+            except asyncio.QueueFull:
+                self._too_slow()
+            return
+        transport = ws.transport
+        if ws.close_sent or ws.disconnected or transport.is_closing():
+            return
+        # No await, no lock: a send of our own (snapshot, pong) awaits only before its single write, so
+        # frames never interleave.
+        transport.write(frame if frame is not None else text_frame(broadcast.text))
+        if transport.get_write_buffer_size() > self._buffer_limit:
+            self._too_slow()
+
+    async def _send_queued(self) -> None:
+        assert self._queue is not None
+        try:
+            while True:
+                await self.send_text(await self._queue.get())
+        except (RuntimeError, OSError, WebSocketDisconnect):
+            pass  # the connection ended; the receive loop ends with it
+
+    def _too_slow(self) -> None:
+        self._closing = True
+        self._hub.unsubscribe(self.event_id, self)
+        task = asyncio.get_running_loop().create_task(self._close_too_slow())
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    async def _close_too_slow(self) -> None:
+        # Too far behind: close so the client resumes from the log instead of slowing everyone.
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self.websocket.close(protocol.CLOSE_TOO_SLOW, "too slow, resume from your last seq")
+        except TimeoutError:
+            if self._protocol is not None:
+                self._protocol.transport.abort()  # it reads nothing; its receive loop then sees the disconnect
+        except (RuntimeError, OSError, WebSocketDisconnect):
+            pass  # closed already, from either side
 
 
 def _parse_since(raw: str | None) -> int | None:
@@ -115,21 +287,6 @@ async def _replay(client: _Client, state: Any, since: int) -> None:
         client.last_seq = broadcast.seq
     await client.send({"type": protocol.SYNCED, "seq": client.last_seq})
     await _send_current_state(client, state, results=True)
-
-
-async def _send_live(client: _Client, subscription: Subscription) -> None:
-    while True:
-        if subscription.overflowed.is_set():
-            # Too far behind: close so the client resumes from the log instead of slowing everyone.
-            await client.websocket.close(protocol.CLOSE_TOO_SLOW, "too slow, resume from your last seq")
-            return
-        broadcast = await subscription.queue.get()
-        if broadcast.seq != EPHEMERAL_SEQ:
-            if broadcast.seq <= client.last_seq:
-                continue
-            client.last_seq = broadcast.seq
-        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device, is_studio=client.is_studio):
-            await client.send_text(broadcast.text)
 
 
 # A client that keeps sending after being told to wait this many times over its budget is closed.
@@ -244,27 +401,25 @@ async def _event_socket(websocket: WebSocket, state: Any) -> None:
     client = _Client(websocket, event["id"], moderator is not None, device_id(websocket), is_studio=is_studio)
     since = _parse_since(websocket.query_params.get("since"))
     await websocket.accept()
+    sender: asyncio.Task[None] | None = None
     try:
-        async with state.hub.subscribe(client.event_id) as subscription:
+        with state.hub.subscribe(client.event_id, client):
             head = await state.db.fetchone("SELECT last_seq FROM events WHERE id = :id", {"id": client.event_id})
             if since is None or head is None or since > head["last_seq"]:
                 await _send_snapshot(client, state)
             else:
                 await _replay(client, state, since)
-            async with anyio.create_task_group() as group:
-
-                async def run_then_stop(loop: Any) -> None:
-                    await loop
-                    group.cancel_scope.cancel()
-
-                group.start_soon(run_then_stop, _receive(client, state.limiter.message_budget()))
-                group.start_soon(run_then_stop, _send_live(client, subscription))
-    # except*: inside the task group the same errors arrive wrapped in an ExceptionGroup.
-    except* WebSocketDisconnect:
+            sender = client.go_live()
+            # This task itself receives (pings, reactions, the disconnect); broadcasts need no task of their own.
+            await _receive(client, state.limiter.message_budget())
+    except WebSocketDisconnect:
         pass
-    except* RuntimeError as group:
+    except RuntimeError as error:
         # Sending on a socket the client already closed; nothing to tell anyone.
-        log.debug("websocket ended: %s", group.exceptions)
+        log.debug("websocket ended: %s", error)
+    finally:
+        if sender is not None:
+            sender.cancel()
 
 
 routes = [WebSocketRoute("/ws/events/{slug}", event_socket)]

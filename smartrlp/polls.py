@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -399,19 +400,31 @@ def _ballot_from(body: dict[str, Any], poll: sqlite3.Row, option_ids: set[int], 
 
 async def vote(request: Request) -> Response:
     state = app_state(request)
-    event = await event_by_slug(state.db, request.path_params["slug"])
+    slug = request.path_params["slug"]
     poll_id = path_id(request, "poll_id", "poll")
+    # Event, poll and option ids in one query: in a burst of thousands of ballots every trip to the database
+    # thread counts (docs/performance.md). When it finds nothing, the separate lookups name what is missing.
+    poll = await state.db.fetchone(
+        f"SELECT e.id AS poll_event_id, {', '.join('p.' + c.strip() for c in POLL_COLUMNS.split(','))}, "
+        "(SELECT json_group_array(o.id) FROM poll_options o WHERE o.poll_id = p.id) AS option_ids "
+        "FROM events e JOIN polls p ON p.event_id = e.id WHERE e.slug = :slug AND p.id = :id",
+        {"slug": slug, "id": poll_id},
+    )
+    event_id = int(poll["poll_event_id"]) if poll else (await event_by_slug(state.db, slug))["id"]
     body = await read_json(request)
     device = require_device(request)
     state.limiter.hit("poll answers", ballot_device=device, ballot_address=client_address(request))
-    poll = await _poll_row(state.db, event["id"], poll_id)
+    if poll is None:
+        poll = await _poll_row(state.db, event_id, poll_id)  # poll_not_found, unless created meanwhile
+        option_ids = {o["id"] for o in await _options(state.db, poll_id)}
+    else:
+        option_ids = set(json.loads(poll["option_ids"]))
     if poll["state"] != "open":
         raise conflict("poll_not_open", "This poll is not open for answers.")
-    option_ids = {o["id"] for o in await _options(state.db, poll_id)}
-    ballot = _ballot_from(body, poll, option_ids, event["id"], device)
+    ballot = _ballot_from(body, poll, option_ids, event_id, device)
     if ballot.word is not None:
         # The shipped lists and the words the moderators added for this event.
-        word_filter = await abuse.filter_for(state.db, state.word_filter, event["id"])
+        word_filter = await abuse.filter_for(state.db, state.word_filter, event_id)
         if word_filter.blocks(ballot.word):
             raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
     replaced = await state.ballots.submit(ballot)

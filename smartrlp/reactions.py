@@ -118,6 +118,7 @@ class ReactionMeter:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            busy_before = self.hub.busy_seconds
             for event_id in set(self._seen) | set(self._remote):
                 try:
                     self._publish(event_id)
@@ -126,7 +127,7 @@ class ReactionMeter:
             if self._seen or self._remote:
                 # Levels fall as the window slides, so keep ticking while anything is counted.
                 self._wake.set()
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.hub.pause_after(self.interval, busy_before))
 
     def _publish(self, event_id: int) -> None:
         if isinstance(self.hub, ClusterHub):

@@ -7,9 +7,6 @@ protocol class travels in the uvicorn config, so every worker process uses it wi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import sys
 
 import uvicorn
@@ -21,23 +18,13 @@ from smartrlp import protocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
 GRACEFUL_SHUTDOWN_SECONDS = 5
-# The kernel would let a connection's send buffer grow to megabytes for a client that stopped reading; bounded
-# (Linux doubles it), a stalled client's sends block soon, its queue in the hub fills and it is dropped (4008).
-WS_SEND_BUFFER_BYTES = 64 * 1024
 STARTUP_FAILURE = 3  # uvicorn's own exit code when the server could not start
 # Each worker builds its app from the environment (settings.Settings.from_env); see app.app_from_env.
 WORKER_APP = "smartrlp.app:app_from_env"
 
 
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O websocket protocol with a bounded send buffer and a clean goodbye on shutdown."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):  # not a TCP socket (a Unix socket in some set-ups): keep the default
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, WS_SEND_BUFFER_BYTES)
-        super().connection_made(transport)  # type: ignore[arg-type]
+    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer)."""
 
     def shutdown(self) -> None:
         if not self.handshake_complete or self.close_sent:
@@ -61,7 +48,14 @@ def config(
         port=port,
         log_level=log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # Measured in docs/performance.md: uvloop and httptools are the fastest loop and parser uvicorn has; the
+        # sans-I/O websockets protocol needs no task per connection, and live.py writes broadcasts to its transport
+        # directly. No per-message deflate: it doubled fan-out latency for our small messages and costs a
+        # compressor per connection.
+        loop="uvloop",
+        http="httptools",
         ws=LiveWebSocketProtocol,
+        ws_per_message_deflate=False,
         # A larger frame closes the connection with 1009 before it is read into memory; frames up to it but over
         # protocol.MAX_CLIENT_MESSAGE_BYTES get an `error` message (uvicorn's default would read 16 MiB).
         ws_max_size=protocol.MAX_FRAME_BYTES,

@@ -28,6 +28,7 @@ class Settings:
     session_idle: float = field(default=120 * 60.0, metadata={"env": "SMARTRLP_SESSION_IDLE_MINUTES", "unit": 60})
     secure_cookies: bool = field(default=False, metadata={"env": "SMARTRLP_SECURE_COOKIES"})
     ws_queue_size: int = field(default=512, metadata={"env": "SMARTRLP_WS_QUEUE_SIZE"})
+    ws_send_buffer_bytes: int = field(default=256 * 1024, metadata={"env": "SMARTRLP_WS_SEND_BUFFER_BYTES"})
     log_level: str = field(default="info", metadata={"env": "SMARTRLP_LOG_LEVEL"})
     public_url: str = field(default="", metadata={"env": "SMARTRLP_PUBLIC_URL"})
     operator: str = field(default="", metadata={"env": "SMARTRLP_OPERATOR"})

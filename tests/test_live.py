@@ -7,6 +7,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from socket import SO_RCVBUF, SOL_SOCKET
+from socket import socket as tcp_socket
 from typing import Any
 
 import pytest
@@ -455,3 +457,74 @@ def test_moderators_working_at_once_lose_nothing_and_do_nothing_twice(
             assert (undone["id"], undone["status"], undone["highlighted"]) == (q[0], "approved", False)
         else:
             assert undone["status"] == "pending"
+
+
+# ---------------------------------------------------------------- a viewer that stops reading
+
+
+def test_a_viewer_that_stops_reading_is_closed_with_4008_and_delays_no_one(tmp_path: Any) -> None:
+    """Broadcasts are written to every connection at once; one that cannot take them is closed, not waited for."""
+    server = Server(tmp_path, env={"SMARTRLP_WS_SEND_BUFFER_BYTES": "16384"}).start()
+    try:
+        add_moderator(server, "slow-test", "ein langes Passwort 1")
+        headers = bearer(create_token(server, "slow-test"))
+        # A raw socket with a tiny receive window that reads nothing after the handshake.
+        stalled = tcp_socket()
+        stalled.setsockopt(SOL_SOCKET, SO_RCVBUF, 2048)  # before connecting: the window is agreed then
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(
+            f"GET /ws/events/{SLUG} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: {server.url}\r\nAuthorization: {headers['Authorization']}\r\n\r\n".encode()
+        )
+        with (
+            ws_connect(server, f"/ws/events/{SLUG}", headers=headers) as reader,
+            server.client(headers=headers) as http,
+        ):
+            json.loads(reader.recv(timeout=10))
+            titles = [f"Umfrage {i}: " + "Wie sollen die Fördermittel verteilt werden?" * 4 for i in range(80)]
+            # Each poll is broadcast to staff with its options, 1.5 kB: 120 kB in all, more than
+            # the stalled connection can hold in its buffers (2 × 16 kB in the kernel, 16 kB of our own).
+            options = [f"Antwort {k} " + "mit etwas mehr Text " * 4 for k in range(12)]
+            for title in titles:
+                response = http.post(
+                    f"/api/events/{SLUG}/polls", json={"title": title, "kind": "single", "options": options}
+                )
+                assert response.status_code == 201, response.text
+            # The reading moderator gets every one of them, however stuck the other connection is.
+            got = []
+            while len(got) < len(titles):
+                message = json.loads(reader.recv(timeout=10))
+                if message["type"] == "poll":
+                    got.append(message["poll"]["title"])
+            assert got == titles
+        # The stalled connection, read at last: what fitted into its buffers, then the close frame 4008.
+        stalled.settimeout(15)
+        data = b""
+        while (close := _close_frame(data)) is None:
+            chunk = stalled.recv(65536)
+            assert chunk, "the connection ended without a close frame"
+            data += chunk
+        assert close == 4008  # CLOSE_TOO_SLOW: the client resumes from its last seq
+        stalled.close()
+        assert not server.unexpected_errors(), server.log()
+    finally:
+        server.stop()
+
+
+def _close_frame(data: bytes) -> int | None:
+    """The code of the first close frame in a server's byte stream (after the handshake), if it is there yet."""
+    _, found, rest = data.partition(b"\r\n\r\n")
+    while found and len(rest) >= 2:
+        length, start = rest[1] & 0x7F, 2
+        if length >= 126:
+            start = 4 if length == 126 else 10
+            if len(rest) < start:
+                return None
+            length = int.from_bytes(rest[2:start], "big")
+        if len(rest) < start + length:
+            return None
+        if rest[0] & 0x0F == Opcode.CLOSE:
+            return int.from_bytes(rest[start : start + 2], "big")
+        rest = rest[start + length :]
+    return None

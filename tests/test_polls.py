@@ -409,24 +409,36 @@ def test_a_burst_of_ballots_is_kept_exactly_with_few_result_messages(shared_serv
                 cookies.append((await setup.get("/healthz")).cookies["srl_device"])
         statuses: list[int] = []
 
-        async def one(index: int, client: httpx.AsyncClient) -> None:
+        async def one(index: int, client: httpx.AsyncClient, option: int) -> None:
             response = await client.post(
                 f"{POLLS}/{poll['id']}/votes",
-                json={"options": [option_ids[index % 3]]},
+                json={"options": [option_ids[option]]},
                 headers={"Cookie": f"srl_device={cookies[index]}"},
             )
             statuses.append(response.status_code)
+            if index < twice:
+                answers[index].append((option, response.json()["replaced"]))
 
         async with httpx.AsyncClient(base_url=shared_server.url, limits=limits, timeout=30) as client:
-            await asyncio.gather(*(one(i, client) for i in range(devices)))
+            # The first devices change their mind at once: both ballots are likely in one batch (group commit).
+            await asyncio.gather(
+                *(one(i, client, i % 3) for i in range(devices)), *(one(i, client, (i + 1) % 3) for i in range(twice))
+            )
         return statuses
 
+    twice = 40
+    answers: list[list[tuple[int, bool]]] = [[] for _ in range(twice)]
     started = time.monotonic()
     statuses = asyncio.run(burst())
-    assert statuses == [201] * devices
+    assert statuses == [201] * (devices + twice)
     results = get_poll(moderator, poll["id"])["results"]
     assert results["total"] == devices
-    expected = {option_ids[k]: len(range(k, devices, 3)) for k in range(3)}
+    # Of a device's two ballots exactly one replaced the other, and that one counts.
+    final = [i % 3 for i in range(devices)]
+    for index, pair in enumerate(answers):
+        assert sorted(replaced for _, replaced in pair) == [False, True], pair
+        final[index] = next(option for option, replaced in pair if replaced)
+    expected = {option_ids[k]: final.count(k) for k in range(3)}
     assert {o["id"]: o["count"] for o in results["options"]} == expected
     messages = socket.recv_until(
         lambda m: m["type"] == "poll_results" and m["poll_id"] == poll["id"] and m["results"]["total"] == devices,
