@@ -216,10 +216,12 @@ class Smartrlp(Target):
     async def start(self, workdir: Path) -> None:
         self.db = workdir / "bench.db"
         log = (workdir / "server.log").open("ab")
-        env = {**os.environ, "SMARTRLP_LOG_LEVEL": "warning", **self.server_env}
+        # Rate limits off: the load clients are thousands of devices behind one loopback address.
+        env = {**os.environ, "SMARTRLP_LOG_LEVEL": "warning", "SMARTRLP_LIMITS": "off", **self.server_env}
         command = [sys.executable, "-m", "smartrlp", "serve", "--demo", "--db", str(self.db), "--port", str(self.port)]
         self.process = subprocess.Popen([*command, *self.server_args], cwd=ROOT, env=env, stdout=log, stderr=log)
         await self.wait_ready()
+        await self.wait_workers()
         cli = [sys.executable, "-m", "smartrlp"]
         subprocess.run([*cli, "moderator", "add", "bench", "--db", str(self.db)], input=secrets.token_hex(16) + "\n",
                        text=True, check=True, capture_output=True, cwd=ROOT, env=env)
@@ -232,6 +234,22 @@ class Smartrlp(Target):
         self.asker = httpx.AsyncClient(base_url=self.base, timeout=30)
         await self.asker.get("/healthz")  # the asker's device cookie
         self.message_bytes = 0
+
+    async def wait_workers(self) -> None:
+        """With `--workers N`, wait until N different worker processes have answered `/healthz`."""
+        args = self.server_args
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(seen) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(seen)} of {workers} workers answered")
+            try:
+                # A new connection each time, so that the kernel hands it to any of the workers.
+                async with httpx.AsyncClient(timeout=5) as probe:
+                    seen.add((await probe.get(f"http://127.0.0.1:{self.port}/healthz")).json()["worker"])
+            except (httpx.HTTPError, KeyError, ValueError):
+                await asyncio.sleep(0.1)
 
     async def prepare_round(self, marker: str) -> None:
         text = f"{marker} Wann wird das Glasfasernetz im Landkreis fertig ausgebaut sein, auch in den kleinen Orten?"
@@ -247,6 +265,37 @@ class Smartrlp(Target):
             question = response.json()
             self.message_bytes = len(json.dumps({"type": "question", "seq": 100, "question": question},
                                                 ensure_ascii=False, separators=(",", ":")).encode())
+
+
+class Redis:
+    """A throw-away `redis-server` on a free loopback port, the broker of the `--workers` column."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        log = (workdir / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log, stderr=log,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                await asyncio.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 class Profile:
@@ -530,8 +579,9 @@ def targets(base: list[Fanout], real: list[Fanout], bursts: list[dict[str, Any]]
 
 
 def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], base: list[Fanout],
-                 real: list[Fanout], bursts: list[dict[str, Any]], storm: dict[str, Any] | None,
+                 real: list[Fanout], multi: list[Fanout], bursts: list[dict[str, Any]], storm: dict[str, Any] | None,
                  page: dict[str, Any] | None, message_bytes: int, command: str) -> None:
+    workers_name = f"smartrlp, {args.workers_column} workers"
     lines = [
         "# Performance",
         "",
@@ -543,6 +593,9 @@ def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], 
         f"- command: `{command}`",
         f"- server: `python -m smartrlp serve --demo {' '.join(args.server_args)}`"
         + (f" with `{' '.join(args.server_env)}`" if args.server_env else ""),
+        "- rate limits off (`SMARTRLP_LIMITS=off`): the load clients act as thousands of devices from one address",
+        *([f"- {workers_name}: the same server with `--workers {args.workers_column}` and "
+           "`SMARTRLP_BROKER` set to a `redis-server` on loopback (fan-out only)"] if multi else []),
         f"- load: {args.clients} client processes (bench/loadclient.py: asyncio + uvloop, raw sockets) on the "
         "same cores as the server",
         f"- fan-out: {args.rounds} broadcasts per size; message {message_bytes} bytes (baseline: 300), no compression",
@@ -560,25 +613,33 @@ def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], 
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rows = []
-    for name, results in (("baseline", base), ("smartrlp", real)):
+    for name, results in (("baseline", base), ("smartrlp", real), (workers_name, multi)):
         for f in results:
             rows.append((f.viewers, name, f))
-    for viewers, name, f in sorted(rows, key=lambda r: (r[0], r[1])):
+    order = {"baseline": 0, "smartrlp": 1, workers_name: 2}
+    for viewers, name, f in sorted(rows, key=lambda r: (r[0], order[r[1]])):
         lines.append(
             f"| {viewers} | {name} | {ms(pct(f.latencies, .5))} | {ms(pct(f.latencies, .95))} | "
             f"{ms(pct(f.latencies, .99))} | {ms(max(f.latencies, default=float('nan')))} | "
             f"{ms(statistics.median(f.round_max) if f.round_max else float('nan'))} | {f.lost} | {f.closed} | "
             f"{f.rss_per_viewer / 1000:.1f} | {f.server_cpu:.1f} | {f.client_cpu:.1f} |")
     if base and real:
-        lines += ["", "| viewers | p50 ratio | p99 ratio | max ratio | memory ratio |", "|---:|---:|---:|---:|---:|"]
-        for b, r in zip(base, real, strict=False):
-            def ratio(x: float, y: float) -> str:
-                return f"{x / y:.2f}" if y else "–"
-            lines.append(
-                f"| {r.viewers} | {ratio(pct(r.latencies, .5), pct(b.latencies, .5))} | "
-                f"{ratio(pct(r.latencies, .99), pct(b.latencies, .99))} | "
-                f"{ratio(max(r.latencies, default=0), max(b.latencies, default=0))} | "
-                f"{ratio(r.rss_per_viewer, b.rss_per_viewer)} |")
+        def ratio(x: float, y: float) -> str:
+            return f"{x / y:.2f}" if y else "–"
+
+        extra = f" {workers_name}: p50 ratio | p99 ratio |" if multi else ""
+        lines += ["", f"| viewers | p50 ratio | p99 ratio | max ratio | memory ratio |{extra}",
+                  "|---:|---:|---:|---:|---:|" + ("---:|---:|" if multi else "")]
+        for i, (b, r) in enumerate(zip(base, real, strict=False)):
+            row = (f"| {r.viewers} | {ratio(pct(r.latencies, .5), pct(b.latencies, .5))} | "
+                   f"{ratio(pct(r.latencies, .99), pct(b.latencies, .99))} | "
+                   f"{ratio(max(r.latencies, default=0), max(b.latencies, default=0))} | "
+                   f"{ratio(r.rss_per_viewer, b.rss_per_viewer)} |")
+            if multi:
+                m = multi[i] if i < len(multi) else None
+                row += (f" {ratio(pct(m.latencies, .5), pct(b.latencies, .5))} | "
+                        f"{ratio(pct(m.latencies, .99), pct(b.latencies, .99))} |") if m else " – | – |"
+            lines.append(row)
     if bursts:
         first = bursts[0]
         lines += [
@@ -634,6 +695,27 @@ def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], 
     path.write_text("\n".join(lines))
 
 
+async def workers_sweep(args: argparse.Namespace, clients: list[LoadClient], sizes: list[int],
+                        workdir: Path) -> list[Fanout]:
+    """The fan-out again, with `--workers N` and a Redis broker (the issue's "2 workers beside 1")."""
+    workdir.mkdir()
+    redis = Redis(workdir)
+    await redis.wait_ready()
+    env = {**dict(e.split("=", 1) for e in args.server_env), "SMARTRLP_BROKER": redis.url}
+    server = Smartrlp(free_port(), [*args.server_args, "--workers", str(args.workers_column)], env)
+    server.name = f"smartrlp x{args.workers_column}"
+    try:
+        await server.start(workdir)
+        try:
+            return await fanout_sweep(server, clients, sizes, args.rounds, devices=True)
+        finally:
+            await asyncio.gather(*(c.call("close") for c in clients))
+            server.stop()
+            print(f"  server log: {workdir / 'server.log'}")
+    finally:
+        redis.stop()
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,2000,5000,10000")
@@ -648,6 +730,8 @@ async def main() -> int:
     parser.add_argument("--server-args", default="", help='extra arguments for "smartrlp serve"')
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--workers-column", type=int, default=2, metavar="N",
+                        help="also measure the fan-out with N workers and a Redis broker (0: skip)")
     parser.add_argument("--profile", metavar="DIR", help="record each phase with py-spy (collapsed stacks) into DIR")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
@@ -678,6 +762,7 @@ async def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="smartrlp-bench-"))
     base: list[Fanout] = []
     real: list[Fanout] = []
+    multi: list[Fanout] = []
     bursts: list[dict[str, Any]] = []
     storm = page = None
     message_bytes = 0
@@ -711,11 +796,13 @@ async def main() -> int:
         finally:
             server.stop()
             print(f"  server log: {workdir / 'server.log'}")
+        if args.workers_column > 1:
+            multi = await workers_sweep(args, clients, sizes, workdir / "workers")
     finally:
         for client in clients:
             await client.stop()
     machine["load average after the run"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    write_report(Path(args.out), args, machine, base, real, bursts, storm, page, message_bytes, command)
+    write_report(Path(args.out), args, machine, base, real, multi, bursts, storm, page, message_bytes, command)
     print(f"wrote {args.out}")
     return 0
 

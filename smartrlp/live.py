@@ -40,6 +40,9 @@ log = logging.getLogger("smartrlp.live")
 _PROTOCOL_SCOPE_KEY = "smartrlp.ws_protocol"
 # Closing tasks of viewers that fell behind (rare); kept so they are not garbage-collected mid-way.
 _closing: set[asyncio.Task[None]] = set()
+# The kernel's send buffer of a live viewer (Linux doubles it): ample for live messages of a few hundred bytes,
+# and small enough that a viewer who stopped reading fills it soon and then our own limit (ws_send_buffer_bytes).
+KERNEL_SEND_BUFFER_BYTES = 64 * 1024
 # How long a slow viewer may take to accept its close frame before its connection is cut.
 _CLOSE_TIMEOUT = 5.0
 
@@ -159,7 +162,7 @@ class _Client:
             sock = self._protocol.transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError, ValueError):  # ValueError: the connection is gone already
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._buffer_limit)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES)
         else:
             self._queue = asyncio.Queue(maxsize=self._held_limit)
             sender = asyncio.get_running_loop().create_task(self._send_queued())
