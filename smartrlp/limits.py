@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from smartrlp.errors import ApiError
 from smartrlp.settings import SettingsError, parse_duration
 
+# Sums of float seconds are off by a few ulps; less than this is no wait at all.
+ROUNDING = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class Rate:
@@ -35,6 +38,13 @@ class Rate:
     @property
     def interval(self) -> float:
         return self.period / self.count
+
+    @property
+    def burst(self) -> float:
+        """How far ahead of now a key's "full again" moment may be before the next one must wait."""
+        # period - interval, never `full_at + interval - period`: with a large clock value that sum rounds, and
+        # a budget of exactly one (1/1h) then refused even its first request by a rounding error of 1e-12 s.
+        return self.period - self.interval
 
     def __str__(self) -> str:
         return f"{self.count}/{_format_period(self.period)}"
@@ -139,7 +149,8 @@ class Buckets:
     def wait(self, key: str, now: float) -> float:
         """Seconds until one more is allowed for `key` (0: allowed now)."""
         full_at = max(self._full_at.get(key, now), now)
-        return max(0.0, full_at + self.rate.interval - self.rate.period - now)
+        wait = (full_at - now) - self.rate.burst
+        return wait if wait > ROUNDING else 0.0
 
     def take(self, key: str, now: float) -> None:
         full_at = max(self._full_at.pop(key, now), now)
@@ -223,8 +234,8 @@ class MessageBudget:
         """0 when the message may be handled (and counts), else the seconds until one more may."""
         now = self.clock()
         full_at = max(self._full_at, now)
-        wait = full_at + self.rate.interval - self.rate.period - now
-        if wait > 0:
+        wait = (full_at - now) - self.rate.burst
+        if wait > ROUNDING:
             return wait
         self._full_at = full_at + self.rate.interval
         return 0.0

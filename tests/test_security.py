@@ -35,6 +35,8 @@ from conftest import (
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from smartrlp.limits import Limiter, RateLimited
+
 QUESTIONS = f"/api/events/{SLUG}/questions"
 PARTNER = "https://partner.example"
 STUDIO_SITE = "https://studio.example"
@@ -432,3 +434,19 @@ def test_security_headers(guarded: Server, town_hall: Server) -> None:
     with town_hall.client() as client:  # X-Forwarded-Proto from an untrusted peer is ignored
         assert "strict-transport-security" not in client.get("/", headers={"X-Forwarded-Proto": "https"}).headers
         assert "frame-ancestors 'none'" in client.get(f"/e/{SLUG}/overlay").headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("clock_start", [0.0, 5011.62, 86_400.37, 9_876_543.21])
+@pytest.mark.parametrize(("setting", "allowed"), [("1/1h", 1), ("5/5m", 5), ("30/10s", 30), ("3/7s", 3)])
+def test_a_budget_lets_exactly_its_count_through_whatever_the_clock_reads(
+    clock_start: float, setting: str, allowed: int
+) -> None:
+    """The browser test once saw the first question of a "1/1h" device refused: `now + 3600 - 3600 - now` rounded
+    to 1e-12 with the machine's monotonic clock at some values. The server's clock is whatever uptime it has."""
+    limiter = Limiter.from_setting(f"question_device={setting}")
+    limiter.clock = lambda: clock_start
+    for _ in range(allowed):
+        limiter.hit("questions", question_device="device-a")
+    with pytest.raises(RateLimited):
+        limiter.hit("questions", question_device="device-a")
+    limiter.hit("questions", question_device="device-b")  # another device has its own budget
