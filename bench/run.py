@@ -91,6 +91,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+async def wait_listening(port: int, process: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
+    """Until `process` accepts connections on `port`; fails when it exits or the time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{name} exited"
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{name} did not start")
+
+
 class LoadClient:
     _ids = itertools.count(1)
 
@@ -163,16 +177,8 @@ class Target:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, f"{self.name} exited"
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start")
+        assert self.process is not None
+        await wait_listening(self.port, self.process, self.name)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -283,15 +289,7 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     async def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        await wait_listening(self.port, self.process, "redis-server")
 
     def stop(self) -> None:
         self.process.terminate()
