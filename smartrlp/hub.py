@@ -6,6 +6,9 @@ writes it to its connection's transport without awaiting anything, or holds it i
 is still sending its snapshot. No task per viewer sits on a queue, and a viewer that cannot keep up is
 closed (4008) by its subscriber rather than slowing the publisher; it then resumes from its last sequence
 number. Measured in `docs/performance.md`.
+
+A broadcast only some may see (a pending question: moderators, the studio views and the asking device) goes to
+those subscribers only, found through two small indexes, so its cost does not grow with the number of viewers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from websockets.frames import Frame, Opcode
+
+from smartrlp.protocol import AUDIENCE_PUBLIC
 
 # The `seq` of a message that is current state rather than a logged change (poll results, reactions):
 # it is not replayed after a reconnect, and it does not move a client's position in the change log.
@@ -44,28 +49,65 @@ def text_frame(text: str) -> bytes:
 
 
 class Subscriber(Protocol):
+    # Who may see what: moderators and studio views may see more than the public, a device its own questions.
+    is_staff: bool
+    is_studio: bool
+    device: str | None
+
     def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
         """Take one broadcast without blocking; `frame` is its text as a ready websocket frame."""
+
+
+class _EventSubscribers:
+    """An event's subscribers: all of them, and indexes of the few a non-public broadcast may reach."""
+
+    __slots__ = ("all", "by_device", "privileged")
+
+    def __init__(self) -> None:
+        # Dicts keep subscription order (fairness: the same viewers are not always served last) and remove in O(1).
+        self.all: dict[Subscriber, None] = {}
+        self.privileged: dict[Subscriber, None] = {}  # moderators and studio views
+        self.by_device: defaultdict[str, dict[Subscriber, None]] = defaultdict(dict)
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.all[subscriber] = None
+        if subscriber.is_staff or subscriber.is_studio:
+            self.privileged[subscriber] = None
+        elif subscriber.device is not None:
+            self.by_device[subscriber.device][subscriber] = None
+
+    def remove(self, subscriber: Subscriber) -> None:
+        self.all.pop(subscriber, None)
+        self.privileged.pop(subscriber, None)
+        mine = self.by_device.get(subscriber.device) if subscriber.device is not None else None
+        if mine is not None:
+            mine.pop(subscriber, None)
+            if not mine:
+                del self.by_device[subscriber.device]  # type: ignore[arg-type]
+
+    def reached_by(self, broadcast: Broadcast) -> tuple[Subscriber, ...]:
+        # A tuple: a subscriber that falls behind unsubscribes itself while the publisher iterates.
+        if broadcast.audience == AUDIENCE_PUBLIC:
+            return tuple(self.all)
+        mine = self.by_device.get(broadcast.device_id, {}) if broadcast.device_id is not None else {}
+        return (*self.privileged, *mine)
 
 
 class Hub:
     def __init__(self, queue_size: int) -> None:
         # How many broadcasts a subscriber may hold back while it sends its snapshot (see live.py).
         self.queue_size = queue_size
-        # A dict keeps subscription order (fairness: the same viewers are not always served last) and
-        # removes in O(1).
-        self._subscribers: defaultdict[int, dict[Subscriber, None]] = defaultdict(dict)
+        self._subscribers: defaultdict[int, _EventSubscribers] = defaultdict(_EventSubscribers)
         # Seconds spent in fan-out so far, for `pause_after`.
         self.busy_seconds = 0.0
 
     def publish(self, broadcast: Broadcast) -> None:
         subscribers = self._subscribers.get(broadcast.event_id)
-        if not subscribers:
+        if subscribers is None:
             return
         started = time.perf_counter()
         frame = text_frame(broadcast.text)
-        # A copy: a subscriber that falls behind unsubscribes itself while we iterate.
-        for subscriber in tuple(subscribers):
+        for subscriber in subscribers.reached_by(broadcast):
             subscriber.deliver(broadcast, frame)
         self.busy_seconds += time.perf_counter() - started
 
@@ -75,7 +117,7 @@ class Hub:
 
     @contextmanager
     def subscribe(self, event_id: int, subscriber: Subscriber) -> Iterator[Subscriber]:
-        self._subscribers[event_id][subscriber] = None
+        self._subscribers[event_id].add(subscriber)
         try:
             yield subscriber
         finally:
@@ -84,11 +126,12 @@ class Hub:
     def unsubscribe(self, event_id: int, subscriber: Subscriber) -> None:
         subscribers = self._subscribers.get(event_id)
         if subscribers is not None:
-            subscribers.pop(subscriber, None)
-            if not subscribers:
+            subscribers.remove(subscriber)
+            if not subscribers.all:
                 del self._subscribers[event_id]
 
     def subscriber_count(self, event_id: int | None = None) -> int:
         if event_id is not None:
-            return len(self._subscribers.get(event_id, ()))
-        return sum(len(s) for s in self._subscribers.values())
+            subscribers = self._subscribers.get(event_id)
+            return len(subscribers.all) if subscribers is not None else 0
+        return sum(len(s.all) for s in self._subscribers.values())
