@@ -427,23 +427,34 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "") -> None:
         self.app = app
-        self.overlay_ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
+        ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
+        # Every response carries them, so they are built and encoded once per kind of page, not per request.
+        self._by_kind = {
+            kind: self._headers(content_security_policy(path, ancestors))
+            for kind, path in (("viewer", "/e/x"), ("overlay", "/e/x/overlay"), ("other", "/"))
+        }
+
+    @staticmethod
+    def _headers(csp: str) -> list[tuple[bytes, bytes]]:
+        headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"content-security-policy", csp.encode()),
+        ]
+        if "frame-ancestors 'none'" in csp:
+            headers.append((b"x-frame-options", b"DENY"))  # for browsers that predate frame-ancestors
+        return headers
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Hands a websocket over without a frame of its own (see DeviceCookie).
         return self._http(scope, receive, send) if scope["type"] == "http" else self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        csp = content_security_policy(scope["path"], self.overlay_ancestors)
-        extra = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"content-security-policy", csp.encode()),
-        ]
-        if "frame-ancestors 'none'" in csp:
-            extra.append((b"x-frame-options", b"DENY"))  # for browsers that predate frame-ancestors
+        path = scope["path"]
+        kind = "viewer" if _VIEWER_PAGE.match(path) else "overlay" if _OVERLAY_PAGE.match(path) else "other"
+        extra = self._by_kind[kind]
         if scope.get("scheme") == "https":  # set by TrustedProxy from a trusted proxy, or TLS in the server
-            extra.append((b"strict-transport-security", HSTS.encode()))
+            extra = [*extra, (b"strict-transport-security", HSTS.encode())]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
