@@ -23,34 +23,31 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smartrlp import (
+from smartrlp.core.errors import ApiError
+from smartrlp.core.i18n import Catalogues, LanguageSelector
+from smartrlp.core.limits import AddressFailures, Limiter, Rate
+from smartrlp.core.settings import Settings
+from smartrlp.core.wordfilter import WordFilter
+from smartrlp.db.store import Database
+from smartrlp.realtime.broker import ClusterHub
+from smartrlp.realtime.hub import Hub
+from smartrlp.services import (
     abuse,
     accounts,
-    admin,
-    admin_users,
     agenda,
     events,
     export,
-    legal,
-    live,
     moderation,
-    openapi,
     polls,
     questions,
     reactions,
     retention,
     studio,
 )
-from smartrlp.ballots import BallotWriter, ResultsPublisher
-from smartrlp.broker import ClusterHub
-from smartrlp.db import Database
-from smartrlp.errors import ApiError
-from smartrlp.hub import Hub
-from smartrlp.i18n import Catalogues, LanguageSelector
-from smartrlp.limits import AddressFailures, Limiter, Rate
-from smartrlp.reactions import ReactionMeter
-from smartrlp.settings import Settings
-from smartrlp.web import (
+from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.reactions import ReactionMeter
+from smartrlp.web import openapi
+from smartrlp.web.http import (
     BodySizeLimit,
     CrossSiteGuard,
     DeviceCookie,
@@ -68,7 +65,8 @@ from smartrlp.web import (
     parse_networks,
     render,
 )
-from smartrlp.wordfilter import WordFilter
+from smartrlp.web.views import admin_events as admin
+from smartrlp.web.views import admin_users, legal, live
 
 log = logging.getLogger("smartrlp")
 

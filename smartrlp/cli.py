@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smartrlp import accounts, export, retention
-from smartrlp.broker import check_url
-from smartrlp.db import Database
-from smartrlp.demo import DEMO_SLUG, ensure_demo_event
-from smartrlp.errors import ApiError
-from smartrlp.settings import Settings, SettingsError
+from smartrlp.core.errors import ApiError
+from smartrlp.core.settings import Settings, SettingsError
+from smartrlp.db.store import Database
+from smartrlp.realtime.broker import check_url
+from smartrlp.services import accounts, export, retention
+from smartrlp.services.demo import DEMO_SLUG, ensure_demo_event
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.supervisors import Multiprocess
 
-from smartrlp import protocol
+from smartrlp.realtime import protocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
 GRACEFUL_SHUTDOWN_SECONDS = 5

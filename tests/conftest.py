@@ -39,8 +39,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from smartrlp.db import Database
-from smartrlp.events import create_event as insert_event
+from smartrlp.db.store import Database
+from smartrlp.services.events import create_event as insert_event
 
 pytest_plugins = ["browsing"]
 

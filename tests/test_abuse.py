@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from conftest import Server, Viewer, bearer, create_event, csrf_of
 
-from smartrlp import protocol, retention
-from smartrlp.db import Database
+from smartrlp.db.store import Database
+from smartrlp.realtime import protocol
+from smartrlp.services import retention
 
 _slugs = itertools.count(1)
 
@@ -283,7 +284,7 @@ def test_retention_removes_the_devices_of_blocks_and_reports(moderator: Viewer, 
 
 
 def test_the_filter_catches_phrases_and_an_exclamation_mark_ends_a_word() -> None:
-    from smartrlp.wordfilter import WordFilter
+    from smartrlp.core.wordfilter import WordFilter
 
     word_filter = WordFilter.shipped().extended(["rote karte", "quatsch*"])
     assert word_filter.matches("Die ROTE   Karte!") == ["rote karte"]

@@ -8,8 +8,8 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from smartrlp.app import create_app
-from smartrlp.openapi import build_schema
-from smartrlp.settings import Settings, env_names
+from smartrlp.core.settings import Settings, env_names
+from smartrlp.web.openapi import build_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,8 +22,8 @@ import httpx
 import pytest
 from conftest import Server, Viewer, add_moderator, bearer, create_token, login, run_cli
 
-from smartrlp.db import Database
-from smartrlp.events import create_event as insert_event
+from smartrlp.db.store import Database
+from smartrlp.services.events import create_event as insert_event
 
 BOM = b"\xef\xbb\xbf"
 QUESTION_HEADER = ["id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to"]

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from conftest import SLUG, Server, Viewer, add_moderator, bearer, run_cli
 
-from smartrlp import retention
-from smartrlp.db import Database
-from smartrlp.events import create_event as insert_event
+from smartrlp.db.store import Database
+from smartrlp.services import retention
+from smartrlp.services.events import create_event as insert_event
 
 PRIVACY = "/datenschutz"
 ACCESSIBILITY = "/barrierefreiheit"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from smartrlp import protocol
+from smartrlp.realtime import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 

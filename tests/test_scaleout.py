@@ -32,7 +32,7 @@ from conftest import (
 from websockets.sync.client import connect
 
 from smartrlp.cli import main
-from smartrlp.db import Database, migration_files
+from smartrlp.db.store import Database, migration_files
 
 QUESTIONS = f"/api/events/{SLUG}/questions"
 

@@ -35,7 +35,7 @@ from conftest import (
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from smartrlp.limits import Limiter, RateLimited
+from smartrlp.core.limits import Limiter, RateLimited
 
 QUESTIONS = f"/api/events/{SLUG}/questions"
 PARTNER = "https://partner.example"

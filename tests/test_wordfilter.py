@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartrlp.wordfilter import WordFilter, normalise_for_display
+from smartrlp.core.wordfilter import WordFilter, normalise_for_display
 
 
 @pytest.fixture(scope="module")

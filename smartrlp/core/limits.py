@@ -23,8 +23,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smartrlp.errors import ApiError
-from smartrlp.settings import SettingsError, parse_duration
+from smartrlp.core.errors import ApiError
+from smartrlp.core.settings import SettingsError, parse_duration
 
 # Sums of float seconds are off by a few ulps; less than this is no wait at all.
 ROUNDING = 1e-6

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-WORDLIST_DIR = Path(__file__).resolve().parent / "wordlists"
+WORDLIST_DIR = Path(__file__).resolve().parent.parent / "wordlists"
 
 # Digits and signs people use to write round a filter.
 _LOOKALIKES = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from smartrlp.errors import ApiError
+from smartrlp.core.errors import ApiError
 
 Params = Mapping[str, Any] | tuple[Any, ...]
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
@@ -142,7 +142,7 @@ class Database:
 
 
 def migration_files() -> list[tuple[str, str]]:
-    folder = resources.files("smartrlp") / "migrations"
+    folder = resources.files("smartrlp.db") / "migrations"
     names = sorted(p.name for p in folder.iterdir() if MIGRATION_NAME.match(p.name))
     return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
 

@@ -37,10 +37,10 @@ from typing import Any
 import anyio
 import redis.asyncio as aioredis
 
-from smartrlp import changes
-from smartrlp.db import Database
-from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.settings import SettingsError
+from smartrlp.core.settings import SettingsError
+from smartrlp.db.store import Database
+from smartrlp.realtime import changes
+from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
 
 log = logging.getLogger("smartrlp.broker")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartrlp import protocol
-from smartrlp.db import Database, Transaction, utcnow
-from smartrlp.hub import Broadcast, Hub
+from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.realtime import protocol
+from smartrlp.realtime.hub import Broadcast, Hub
 
 
 async def record(

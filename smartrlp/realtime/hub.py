@@ -22,7 +22,7 @@ from typing import Protocol
 
 from websockets.frames import Frame, Opcode
 
-from smartrlp.protocol import AUDIENCE_PUBLIC
+from smartrlp.realtime.protocol import AUDIENCE_PUBLIC
 
 # The `seq` of a message that is current state rather than a logged change (poll results, reactions):
 # it is not replayed after a reconnect, and it does not move a client's position in the change log.

@@ -17,14 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol, questions
-from smartrlp.accounts import require_moderator
-from smartrlp.db import Database, Transaction, utcnow
-from smartrlp.errors import ApiError, conflict, invalid
-from smartrlp.events import event_by_slug
-from smartrlp.hub import Hub
-from smartrlp.web import app_state, device_id, json_response, read_json, require_device
-from smartrlp.wordfilter import WordFilter, normalise_for_display
+from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.wordfilter import WordFilter, normalise_for_display
+from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.realtime import changes, protocol
+from smartrlp.realtime.hub import Hub
+from smartrlp.services import questions
+from smartrlp.services.accounts import require_moderator
+from smartrlp.services.events import event_by_slug
+from smartrlp.web.http import app_state, device_id, json_response, read_json, require_device
 
 Conn = Database | Transaction
 

@@ -18,11 +18,11 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from smartrlp.db import Database, utcnow
-from smartrlp.errors import ApiError
-from smartrlp.i18n import gettext
-from smartrlp.limits import Failures, Rate, after_failure
-from smartrlp.web import (
+from smartrlp.core.errors import ApiError
+from smartrlp.core.i18n import gettext
+from smartrlp.core.limits import Failures, Rate, after_failure
+from smartrlp.db.store import Database, utcnow
+from smartrlp.web.http import (
     CSRF_HEADER,
     SAFE_METHODS,
     SESSION_COOKIE,

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp.accounts import require_moderator
-from smartrlp.db import utcnow
-from smartrlp.errors import ApiError, invalid
-from smartrlp.events import event_by_slug, record_event_change
-from smartrlp.web import app_state, json_response, read_json
+from smartrlp.core.errors import ApiError, invalid
+from smartrlp.db.store import utcnow
+from smartrlp.services.accounts import require_moderator
+from smartrlp.services.events import event_by_slug, record_event_change
+from smartrlp.web.http import app_state, json_response, read_json
 
 
 async def set_current_item(request: Request) -> Response:

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smartrlp import protocol
-from smartrlp.broker import ClusterHub
-from smartrlp.db import Database, Transaction, utcnow
-from smartrlp.errors import ApiError, conflict, invalid
-from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.realtime import protocol
+from smartrlp.realtime.broker import ClusterHub
+from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
 
 log = logging.getLogger("smartrlp.ballots")
 

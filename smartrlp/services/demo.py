@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from smartrlp.db import Database
-from smartrlp.events import create_event
+from smartrlp.db.store import Database
+from smartrlp.services.events import create_event
 
 DEMO_SLUG = "smart-rlp"
 

@@ -23,15 +23,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import i18n
-from smartrlp.accounts import moderator_page_access, require_moderator
-from smartrlp.ballots import WORDS_SHOWN
-from smartrlp.db import Database, utcnow
-from smartrlp.errors import invalid
-from smartrlp.events import event_by_slug
-from smartrlp.i18n import gettext
-from smartrlp.polls import POLL_COLUMNS, poll_json
-from smartrlp.web import N_, TRANSLATED_TEMPLATES, app_state, render
+from smartrlp.core import i18n
+from smartrlp.core.errors import invalid
+from smartrlp.core.i18n import gettext
+from smartrlp.db.store import Database, utcnow
+from smartrlp.services.accounts import moderator_page_access, require_moderator
+from smartrlp.services.ballots import WORDS_SHOWN
+from smartrlp.services.events import event_by_slug
+from smartrlp.services.polls import POLL_COLUMNS, poll_json
+from smartrlp.web.http import N_, TRANSLATED_TEMPLATES, app_state, render
 
 FORMATS = ("csv", "json")
 CSV_PARTS = ("questions", "polls")

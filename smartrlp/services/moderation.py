@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import abuse, changes, protocol
-from smartrlp.accounts import moderator_page_access, require_moderator
-from smartrlp.db import Transaction, utcnow
-from smartrlp.errors import ApiError, conflict, invalid
-from smartrlp.events import event_by_slug
-from smartrlp.questions import (
+from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.db.store import Transaction, utcnow
+from smartrlp.realtime import changes, protocol
+from smartrlp.services import abuse
+from smartrlp.services.accounts import moderator_page_access, require_moderator
+from smartrlp.services.events import event_by_slug
+from smartrlp.services.questions import (
     MAX_ANSWER,
     MAX_TEXT,
     QUESTION_COLUMNS,
@@ -27,7 +28,7 @@ from smartrlp.questions import (
     question_in_event,
     question_json,
 )
-from smartrlp.web import app_state, json_response, page_config, read_json, render
+from smartrlp.web.http import app_state, json_response, page_config, read_json, render
 
 
 @dataclass(frozen=True, slots=True)

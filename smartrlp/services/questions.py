@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import abuse, changes, protocol
-from smartrlp.accounts import moderator_for
-from smartrlp.db import Database, Transaction, utcnow
-from smartrlp.errors import ApiError, conflict, invalid
-from smartrlp.events import event_by_slug
-from smartrlp.web import app_state, client_address, device_id, json_response, read_json, require_device
+from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.realtime import changes, protocol
+from smartrlp.services import abuse
+from smartrlp.services.accounts import moderator_for
+from smartrlp.services.events import event_by_slug
+from smartrlp.web.http import app_state, client_address, device_id, json_response, read_json, require_device
 
 MAX_TEXT = 300
 MAX_NAME = 60

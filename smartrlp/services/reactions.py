@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp import protocol
-from smartrlp.broker import ClusterHub
-from smartrlp.errors import invalid
-from smartrlp.events import event_by_slug
-from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.web import app_state, client_address, json_response, read_json, require_device
+from smartrlp.core.errors import invalid
+from smartrlp.realtime import protocol
+from smartrlp.realtime.broker import ClusterHub
+from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.services.events import event_by_slug
+from smartrlp.web.http import app_state, client_address, json_response, read_json, require_device
 
 log = logging.getLogger("smartrlp.reactions")
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import anyio
 from anyio.abc import TaskStatus
 
-from smartrlp import protocol
-from smartrlp.db import Database, Transaction
+from smartrlp.db.store import Database, Transaction
+from smartrlp.realtime import protocol
 
 log = logging.getLogger("smartrlp.retention")
 

@@ -19,14 +19,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from smartrlp import changes, protocol
-from smartrlp.accounts import authenticate, may_moderate, require_moderator
-from smartrlp.db import Database, utcnow
-from smartrlp.errors import ApiError, invalid
-from smartrlp.events import event_by_slug, event_details, normalise_join_code
-from smartrlp.i18n import gettext
-from smartrlp.questions import clean_text, path_id
-from smartrlp.web import app_state, json_response, page_config, read_json, render
+from smartrlp.core.errors import ApiError, invalid
+from smartrlp.core.i18n import gettext
+from smartrlp.db.store import Database, utcnow
+from smartrlp.realtime import changes, protocol
+from smartrlp.services.accounts import authenticate, may_moderate, require_moderator
+from smartrlp.services.events import event_by_slug, event_details, normalise_join_code
+from smartrlp.services.questions import clean_text, path_id
+from smartrlp.web.http import app_state, json_response, page_config, read_json, render
 
 SCREEN_MODES = ("none", "question", "poll", "join")
 VIEWS = ("present", "overlay")

@@ -25,14 +25,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smartrlp import i18n
-from smartrlp.errors import ApiError, BodyTooLarge
-from smartrlp.i18n import Catalogues
-from smartrlp.limits import RateLimited, address_key
+from smartrlp.core import i18n
+from smartrlp.core.errors import ApiError, BodyTooLarge
+from smartrlp.core.i18n import Catalogues
+from smartrlp.core.limits import RateLimited, address_key
 
 if TYPE_CHECKING:
     from smartrlp.app import AppState
-    from smartrlp.settings import Settings
+    from smartrlp.core.settings import Settings
 
 log = logging.getLogger("smartrlp")
 
@@ -465,7 +465,7 @@ class SecurityHeaders:
 
 
 def parse_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    from smartrlp.settings import SettingsError
+    from smartrlp.core.settings import SettingsError
 
     networks = []
     for part in setting.replace(",", " ").split():

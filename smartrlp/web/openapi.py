@@ -8,13 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from smartrlp import __version__
-from smartrlp.abuse import REPORT_REASONS
-from smartrlp.export import CSV_PARTS
-from smartrlp.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
-from smartrlp.protocol import REACTION_KINDS
-from smartrlp.questions import MAX_ANSWER, MAX_NAME, MAX_TEXT, STATUSES
-from smartrlp.studio import MAX_LABEL, SCREEN_MODES, VIEWS
-from smartrlp.web import json_response
+from smartrlp.realtime.protocol import REACTION_KINDS
+from smartrlp.services.abuse import REPORT_REASONS
+from smartrlp.services.export import CSV_PARTS
+from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
+from smartrlp.services.questions import MAX_ANSWER, MAX_NAME, MAX_TEXT, STATUSES
+from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
+from smartrlp.web.http import json_response
 
 
 def _ref(name: str) -> dict[str, str]:

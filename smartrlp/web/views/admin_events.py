@@ -22,13 +22,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from smartrlp import streams
-from smartrlp.accounts import Moderator, authenticate, login_url
-from smartrlp.db import Transaction, utcnow
-from smartrlp.errors import ApiError
-from smartrlp.events import agenda_of, assign_join_code, event_by_slug, record_event_change
-from smartrlp.i18n import gettext
-from smartrlp.web import N_, app_state, csrf_token, render
+from smartrlp.core import streams
+from smartrlp.core.errors import ApiError
+from smartrlp.core.i18n import gettext
+from smartrlp.db.store import Transaction, utcnow
+from smartrlp.services.accounts import Moderator, authenticate, login_url
+from smartrlp.services.events import agenda_of, assign_join_code, event_by_slug, record_event_change
+from smartrlp.web.http import N_, app_state, csrf_token, render
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

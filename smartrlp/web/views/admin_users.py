@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from smartrlp.accounts import ROLES, SESSION_COOKIE, Moderator, hash_password
-from smartrlp.admin import ADMINS_ONLY, BERLIN, admin_or_redirect, admin_page, checked_form
-from smartrlp.db import Database, Transaction, utcnow
-from smartrlp.errors import ApiError
-from smartrlp.i18n import current_language, gettext
-from smartrlp.studio import public_base
-from smartrlp.web import N_, app_state
+from smartrlp.core.errors import ApiError
+from smartrlp.core.i18n import current_language, gettext
+from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.services.accounts import ROLES, SESSION_COOKIE, Moderator, hash_password
+from smartrlp.services.studio import public_base
+from smartrlp.web.http import N_, app_state
+from smartrlp.web.views.admin_events import ADMINS_ONLY, BERLIN, admin_or_redirect, admin_page, checked_form
 
 MAX_NAME = 60
 MIN_PASSWORD = 12

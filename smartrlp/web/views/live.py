@@ -20,18 +20,18 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from smartrlp import changes, protocol
-from smartrlp.accounts import moderator_for
-from smartrlp.ballots import compute_results, option_ids_of, results_message, results_public
-from smartrlp.errors import ApiError
-from smartrlp.events import EVENT_COLUMNS, event_details
-from smartrlp.hub import EPHEMERAL_SEQ, Broadcast, text_frame
-from smartrlp.limits import MessageBudget
-from smartrlp.polls import polls_for
-from smartrlp.questions import PUBLIC_STATUSES, question_json, visible_questions
-from smartrlp.reactions import check_kind
-from smartrlp.studio import studio_link_for
-from smartrlp.web import app_state, client_address, device_id, same_site_request
+from smartrlp.core.errors import ApiError
+from smartrlp.core.limits import MessageBudget
+from smartrlp.realtime import changes, protocol
+from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, text_frame
+from smartrlp.services.accounts import moderator_for
+from smartrlp.services.ballots import compute_results, option_ids_of, results_message, results_public
+from smartrlp.services.events import EVENT_COLUMNS, event_details
+from smartrlp.services.polls import polls_for
+from smartrlp.services.questions import PUBLIC_STATUSES, question_json, visible_questions
+from smartrlp.services.reactions import check_kind
+from smartrlp.services.studio import studio_link_for
+from smartrlp.web.http import app_state, client_address, device_id, same_site_request
 
 log = logging.getLogger("smartrlp.live")
 
