@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartrlp.core import i18n
 from smartrlp.core.errors import ApiError, BodyTooLarge
+from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import RateLimited, address_key
 
@@ -235,6 +236,8 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
     environment.filters["event_time_range"] = event_time_range
     environment.filters["event_clock"] = event_clock
     environment.globals["Markup"] = Markup
+    # Templates set `maxlength` from these, and base.html hands them to the scripts (static/js/lib/limits.js).
+    environment.globals["field_limits"] = dict(FIELD_LIMITS)
     i18n.install(environment, catalogues)
     return environment
 
