@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import TypedDict
 
 import anyio
-from itsdangerous import Signer, TimestampSigner
-from jinja2 import Environment
+from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from smartrlp.core.errors import ApiError
-from smartrlp.core.i18n import Catalogues, LanguageSelector
+from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
@@ -46,50 +40,24 @@ from smartrlp.services import (
 )
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.reactions import ReactionMeter
-from smartrlp.web import openapi
-from smartrlp.web.http import (
-    BodySizeLimit,
-    CrossSiteGuard,
-    DeviceCookie,
-    DeviceSigner,
-    NoVisitorAddresses,
-    SecurityHeaders,
-    TrustedProxy,
-    allowed_origins,
-    app_state,
-    handle_api_error,
-    handle_http_exception,
-    handle_unexpected,
-    json_response,
-    make_templates,
-    parse_networks,
-    render,
-)
+from smartrlp.web import openapi, transport
+from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
+from smartrlp.web.middleware.body_size import BodySizeLimit
+from smartrlp.web.middleware.devices import DeviceCookie, DeviceSigner
+from smartrlp.web.middleware.language import LanguageSelector
+from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
+from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins
+from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
+from smartrlp.web.pages import make_templates
+from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, legal, live
+from smartrlp.web.views import admin_users, home, legal, live
 
 log = logging.getLogger("smartrlp")
 
 
-@dataclass
-class AppState:
-    settings: Settings
-    db: Database
-    hub: Hub
-    templates: Environment
-    device_signer: DeviceSigner
-    session_signer: TimestampSigner
-    word_filter: WordFilter
-    results: ResultsPublisher
-    ballots: BallotWriter
-    reactions: ReactionMeter
-    limiter: Limiter
-    login_addresses: AddressFailures
-    origins: frozenset[str]  # besides the site's own: where pages that may open websockets and send changes live
 
 
-class LifespanState(TypedDict):
-    app: AppState
 
 
 async def _secret_key(db: Database, configured: str) -> str:
@@ -106,18 +74,8 @@ async def _secret_key(db: Database, configured: str) -> str:
     return str(row["value"])
 
 
-async def healthz(request: Request) -> Response:
-    if not app_state(request).db.is_open:
-        return json_response({"status": "starting"}, status=503)
-    # `worker` tells which process answered when several serve one port (`serve --workers N`).
-    return json_response({"status": "ok", "worker": os.getpid()})
 
 
-async def home(request: Request) -> Response:
-    rows = await app_state(request).db.fetchall(
-        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
-    )
-    return render(request, "home.html", events=[dict(r) for r in rows])
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -170,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.reactions.run)
                 # The first purge finishes before requests are served, so no expired personal data is shown.
                 await background.start(retention.run_daily, db, settings.retention_days)
-                live.tune_garbage_collector()
+                transport.tune_garbage_collector()
                 try:
                     yield {"app": state}
                 finally:
@@ -181,8 +139,8 @@ def create_app(settings: Settings) -> Starlette:
             await db.close()
 
     routes = [
-        Route("/", home, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
+        Route("/", home.home, methods=["GET"]),
+        Route("/healthz", home.healthz, methods=["GET"]),
         Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
         *accounts.routes,
         *admin.routes,
@@ -203,7 +161,7 @@ def create_app(settings: Settings) -> Starlette:
     cors = settings.cors_origins.replace(",", " ").split()
     middleware = [
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
-        Middleware(live.WebSocketTap),
+        Middleware(transport.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.
@@ -240,25 +198,3 @@ def app_from_env() -> ASGIApp:
     return WorkerHeader(create_app(Settings.from_env()))
 
 
-class WorkerHeader:
-    """Names the worker process in every response and websocket handshake (`X-Smartrlp-Worker: <pid>`).
-
-    With several workers on one port the operator (and the tests) can tell which process answered a request
-    or holds a websocket, e.g. to read the right log.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.header = (b"x-smartrlp-worker", str(os.getpid()).encode())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] in ("http.response.start", "websocket.accept"):
-                message = {**message, "headers": [*message.get("headers", []), self.header]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)

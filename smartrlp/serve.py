@@ -11,10 +11,10 @@ import sys
 
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.supervisors import Multiprocess
 
 from smartrlp.realtime import protocol
+from smartrlp.web.transport import LiveWebSocketProtocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -23,20 +23,6 @@ STARTUP_FAILURE = 3  # uvicorn's own exit code when the server could not start
 WORKER_APP = "smartrlp.app:app_from_env"
 
 
-class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer)."""
-
-    def shutdown(self) -> None:
-        if not self.handshake_complete or self.close_sent:
-            super().shutdown()
-            return
-        # As uvicorn's own shutdown, but with 1001: the app hears of it as a disconnect, the client as going away.
-        self.stop_keepalive()
-        self.queue.put_nowait({"type": "websocket.disconnect", "code": protocol.CLOSE_GOING_AWAY})
-        self.conn.send_close(protocol.CLOSE_GOING_AWAY, "server restarting, resume with since")
-        self.close_sent = True
-        self.transport.write(b"".join(self.conn.data_to_send()))
-        self.transport.close()
 
 
 def config(

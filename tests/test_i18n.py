@@ -19,7 +19,7 @@ from browsing import Pages
 from conftest import PROJECT_ROOT, SLUG, Server, csrf_of
 from playwright.sync_api import expect
 
-from smartrlp.web.http import TRANSLATED_TEMPLATES
+from smartrlp.web.pages import TRANSLATED_TEMPLATES
 
 PLACEHOLDER = re.compile(r"\{\w+\}|%\(\w+\)s")
 

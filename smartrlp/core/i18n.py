@@ -12,18 +12,16 @@ else German.
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_LANGUAGE = "de"
 LANGUAGES = {"de": "Deutsch", "en": "English"}
@@ -62,11 +60,26 @@ class Catalogues:
         return cls(translations, scripts)
 
 
+def N_(message: str) -> str:  # the name `pybabel extract` knows for "mark only"
+    """Marks a German text for the catalogue without translating it: `gettext` translates it where it is shown."""
+    return message
+
+
 def current_language() -> str:
     return _current.get()
 
 
 _loaded: dict[str, Catalogues] = {}
+
+
+def use(catalogues: Catalogues) -> None:
+    """Make these the catalogues `gettext` reads (the app's, once its templates are set up)."""
+    _loaded["app"] = catalogues
+
+
+def set_language(code: str) -> None:
+    """The language for the rest of the current task (a websocket's task ends with its connection)."""
+    _current.set(code)
 
 
 def gettext(message: str) -> str:
@@ -106,80 +119,11 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return negotiate(accept_language) or DEFAULT_LANGUAGE
 
 
-def language_of(scope: Scope) -> tuple[str, bool]:
-    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`).
-
-    A function of its own so the decoded headers are not kept alive, with the middleware's frame, for as long as a
-    websocket stays open (thousands of them).
-    """
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
-    cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
-    code = choose_language(query, cookie, headers.get("accept-language", ""))
-    return code, query in LANGUAGES and query != cookie
 
 
-class LanguageSelector:
-    """Sets the request's language for templates and error texts; `?lang=xx` is remembered in a cookie."""
-
-    def __init__(self, app: ASGIApp, secure: bool) -> None:
-        self.app = app
-        self.secure = secure
-
-    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        if scope["type"] == "websocket":
-            # The websocket runs in its own task, which ends with it: set the language for the task and
-            # hand over without a frame of our own, kept for as long as the connection (docs/performance.md).
-            _current.set(language_of(scope)[0])
-            return self.app(scope, receive, send)
-        if scope["type"] != "http":
-            return self.app(scope, receive, send)
-        return self._http(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        code, remember = language_of(scope)
-
-        async def send_with_cookie(message: Message) -> None:
-            if remember and message["type"] == "http.response.start":
-                value = f"{LANGUAGE_COOKIE}={code}; Path=/; Max-Age=31536000; SameSite=Lax" + (
-                    "; Secure" if self.secure else ""
-                )
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", value.encode())]}
-            await send(message)
-
-        with language(code):
-            await self.app(scope, receive, send_with_cookie)
 
 
-def _query_value(query: str, name: str) -> str | None:
-    for pair in query.split("&"):
-        key, _, value = pair.partition("=")
-        if key == name:
-            return value
-    return None
 
 
-def _cookie_value(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
 
-def install(environment: Any, catalogues: Catalogues) -> None:
-    """Jinja's i18n extension, reading the language of the request being rendered."""
-
-    # Jinja's "newstyle" wrappers do the %(name)s formatting and the escaping; these only look up.
-    def gettext(message: str) -> str:
-        return catalogues.translations[current_language()].gettext(message)
-
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        return catalogues.translations[current_language()].ngettext(singular, plural, n)
-
-    _loaded["app"] = catalogues
-    environment.add_extension("jinja2.ext.i18n")
-    environment.install_gettext_callables(gettext, ngettext, newstyle=True)
-    environment.globals["current_language"] = current_language
-    environment.globals["languages"] = LANGUAGES
-    environment.globals["script_messages"] = lambda: catalogues.script_messages[current_language()]

@@ -22,15 +22,9 @@ from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import gettext
 from smartrlp.core.limits import Failures, Rate, after_failure
 from smartrlp.db.store import Database, utcnow
-from smartrlp.web.http import (
-    CSRF_HEADER,
-    SAFE_METHODS,
-    SESSION_COOKIE,
-    app_state,
-    client_address,
-    csrf_matches,
-    render,
-)
+from smartrlp.web.http import CSRF_HEADER, SESSION_COOKIE, app_state, client_address, csrf_matches
+from smartrlp.web.middleware.security import SAFE_METHODS
+from smartrlp.web.pages import render
 
 __all__ = ["SESSION_COOKIE"]  # re-exported: the administration takes it from here
 MIN_PASSWORD = 12  # one policy for the command line and /admin/users

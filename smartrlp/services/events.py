@@ -16,7 +16,8 @@ from smartrlp.core.errors import ApiError
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.realtime.hub import Hub
-from smartrlp.web.http import app_state, json_response, page_config, render
+from smartrlp.web.http import app_state, json_response
+from smartrlp.web.pages import page_config, render
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read aloud on TV or typed on a phone cannot be mistaken.
 JOIN_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"

@@ -28,7 +28,8 @@ from smartrlp.services.questions import (
     question_in_event,
     question_json,
 )
-from smartrlp.web.http import app_state, json_response, page_config, read_json, render
+from smartrlp.web.http import app_state, json_response, read_json
+from smartrlp.web.pages import page_config, render
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from smartrlp.realtime import changes, protocol
 from smartrlp.services.accounts import authenticate, may_moderate, require_moderator
 from smartrlp.services.events import event_by_slug, event_details, normalise_join_code
 from smartrlp.services.questions import clean_text, path_id
-from smartrlp.web.http import app_state, json_response, page_config, read_json, render
+from smartrlp.web.http import app_state, json_response, read_json
+from smartrlp.web.pages import page_config, render
 
 SCREEN_MODES = ("none", "question", "poll", "join")
 VIEWS = ("present", "overlay")

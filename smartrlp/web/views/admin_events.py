@@ -24,11 +24,12 @@ from starlette.routing import Route
 
 from smartrlp.core import streams
 from smartrlp.core.errors import ApiError
-from smartrlp.core.i18n import gettext
+from smartrlp.core.i18n import N_, gettext
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.services.accounts import Moderator, authenticate, login_url
 from smartrlp.services.events import agenda_of, assign_join_code, event_by_slug, record_event_change
-from smartrlp.web.http import N_, app_state, csrf_token, render
+from smartrlp.web.http import app_state, csrf_token
+from smartrlp.web.pages import render
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smartrlp.web.http import app_state, render
+from smartrlp.web.http import app_state
+from smartrlp.web.pages import render
 
 log = logging.getLogger("smartrlp.legal")
 

@@ -1,0 +1,40 @@
+"""What every request and websocket reaches as `request.state.app`: the shared parts, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+from itsdangerous import TimestampSigner
+from jinja2 import Environment
+
+from smartrlp.core.limits import AddressFailures, Limiter
+from smartrlp.core.settings import Settings
+from smartrlp.core.wordfilter import WordFilter
+from smartrlp.db.store import Database
+from smartrlp.realtime.hub import Hub
+from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.reactions import ReactionMeter
+from smartrlp.web.middleware.devices import DeviceSigner
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    hub: Hub
+    templates: Environment
+    device_signer: DeviceSigner
+    session_signer: TimestampSigner
+    word_filter: WordFilter
+    results: ResultsPublisher
+    ballots: BallotWriter
+    reactions: ReactionMeter
+    limiter: Limiter
+    login_addresses: AddressFailures
+    origins: frozenset[str]  # besides the site's own: where pages that may open websockets and send changes live
+
+
+class LifespanState(TypedDict):
+    app: AppState
+
