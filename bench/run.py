@@ -511,13 +511,13 @@ def ms(seconds: float) -> str:
 
 NOTES = """## What limits it
 
-- **Fan-out** costs one `send()` system call per viewer, in one process: `Hub.publish` encodes the frame once
-  and writes the same bytes to every viewer's transport without a task, queue or await per viewer
-  (`smartrlp/realtime/hub.py`, `LiveClient.deliver` in `smartrlp/web/transport.py`). The bare baseline pays the
-  same system calls and builds a frame per connection on top (`websockets.broadcast` serialises for each
-  connection), which is why the ratio can be below 1. Smart RLP's figures also hold a database commit
-  (`synchronous = FULL`, one fsync) and the moderator's HTTP request, which dominate at 1,000 viewers. More viewers than one core can write to within the
-  wanted latency need more processes (`--server-args "--workers N"` with the broker).
+- **Fan-out** costs one `send()` system call per viewer, in one process: `Hub.publish` encodes the frame once and
+  writes the same bytes to every viewer's transport without a task, queue or await per viewer
+  (`smartrlp/realtime/hub.py`, `LiveClient.deliver` in `smartrlp/web/transport.py`). The bare baseline pays the same
+  system calls and builds a frame per connection on top (`websockets.broadcast` serialises for each connection), which
+  is why the ratio can be below 1. Smart RLP's figures also hold a database commit (`synchronous = FULL`, one fsync)
+  and the moderator's HTTP request, which dominate at 1,000 viewers. More viewers than one core can write to within
+  the wanted latency need more processes (`--server-args "--workers N"` with the broker).
 - **Memory per viewer** is mostly uvicorn's and Starlette's, not ours: per connection uvicorn keeps a protocol
   object with an `asyncio.Queue` and `Event`, the websockets parser, the ASGI scope and a task whose coroutine
   stack runs through Starlette's middleware and router. Measured with `tracemalloc`, what we could remove is
