@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.text import clean_text
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services import abuse
@@ -23,7 +24,6 @@ from smartrlp.services.questions import (
     QUESTION_COLUMNS,
     STATUSES,
     audience_of,
-    clean_text,
     path_id,
     question_in_event,
     question_json,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.text import clean_text
 from smartrlp.core.wordfilter import normalise_for_display
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
@@ -18,7 +19,7 @@ from smartrlp.services import abuse
 from smartrlp.services.accounts import moderator_for, require_moderator
 from smartrlp.services.ballots import CHOICE_KINDS, Ballot, Reader, compute_results, results_public
 from smartrlp.services.events import event_by_slug
-from smartrlp.services.questions import clean_text, path_id
+from smartrlp.services.questions import path_id
 from smartrlp.web.http import app_state, client_address, device_id, json_response, read_json, require_device
 
 KINDS = ("single", "multiple", "rating", "words")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import unicodedata
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.text import clean_text
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services import abuse
@@ -24,30 +23,11 @@ MAX_NAME = 60
 MAX_ANSWER = 2000
 STATUSES = ("pending", "approved", "rejected", "answered")
 PUBLIC_STATUSES = ("approved", "answered")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 QUESTION_COLUMNS = (
     "q.id, q.event_id, q.text, q.name, q.device_id, q.status, q.votes, q.version, q.created_at, "
     "q.updated_at, q.answered_at, q.panelist_id, q.answer"
 )
-
-
-def clean_text(value: Any, *, field: str, max_length: int, required: bool) -> str | None:
-    """Text as typed, trimmed; refused when empty (if required), too long, or full of control codes."""
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise invalid(f"'{field}' must be a string.", field)
-    value = unicodedata.normalize("NFC", value).strip()
-    if _CONTROL.search(value):
-        raise invalid(f"'{field}' contains control characters.", field)
-    if not value:
-        if required:
-            raise invalid(f"'{field}' must not be empty.", field)
-        return None
-    if len(value) > max_length:
-        raise invalid(f"'{field}' may have at most {max_length} characters, not {len(value)}.", field)
-    return value
 
 
 def question_json(row: sqlite3.Row, on_air_id: int | None, *, device: str | None = None) -> dict[str, Any]:

@@ -21,11 +21,12 @@ from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, invalid
 from smartrlp.core.i18n import gettext
+from smartrlp.core.text import clean_text
 from smartrlp.db.store import Database, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services.accounts import authenticate, may_moderate, require_moderator
 from smartrlp.services.events import event_by_slug, event_details, normalise_join_code
-from smartrlp.services.questions import clean_text, path_id
+from smartrlp.services.questions import path_id
 from smartrlp.web.http import app_state, json_response, read_json
 from smartrlp.web.pages import page_config, render
 
