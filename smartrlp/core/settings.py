@@ -8,9 +8,31 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from pathlib import Path
 
+# The checkout's top level (pyproject.toml, smartrlp/, static/, templates/). In an installed package this is just
+# the folder that holds smartrlp/ (site-packages), so look assets up with asset_dir, not here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def asset_dir(name: str) -> Path:
+    """The folder `static` or `templates`, wherever this copy of the package keeps it.
+
+    The repository keeps both at its top level, beside smartrlp/; the wheel carries them inside the package as
+    smartrlp/static and smartrlp/templates (pyproject.toml maps them there). So an installed package (`pip install .`)
+    finds them inside itself, and a checkout (PYTHONPATH, `python -m smartrlp` from the repository, or
+    `pip install -e .`, whose smartrlp is the checkout's) finds them beside smartrlp/. Both must be real folders:
+    StaticFiles and Jinja's loader read the file system, so a package inside a zip file is not supported.
+    """
+    packaged = resources.files("smartrlp").joinpath(name)
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return PROJECT_ROOT / name
+
+
+TEMPLATES_DIR = asset_dir("templates")
+STATIC_DIR = asset_dir("static")
 
 
 class SettingsError(ValueError):
@@ -44,8 +66,8 @@ class Settings:
     overlay_frame_ancestors: str = field(default="", metadata={"env": "SMARTRLP_OVERLAY_FRAME_ANCESTORS"})
     limits: str = field(default="", metadata={"env": "SMARTRLP_LIMITS"})
     access_log: bool = field(default=False, metadata={"env": "SMARTRLP_ACCESS_LOG"})
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    static_dir: Path = PROJECT_ROOT / "static"
+    templates_dir: Path = TEMPLATES_DIR
+    static_dir: Path = STATIC_DIR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
