@@ -53,7 +53,7 @@ def _no_control(value: str) -> str:
     return value
 
 
-def Text(limit: str) -> Any:  # noqa: N802 - used like a type: `text: Text("question_text")`
+def Text(limit: str) -> Any:
     """Required text: normalised and trimmed, not empty, at most `FIELD_LIMITS[limit]` characters."""
     return Annotated[
         str,
@@ -63,7 +63,7 @@ def Text(limit: str) -> Any:  # noqa: N802 - used like a type: `text: Text("ques
     ]
 
 
-def OptionalText(limit: str) -> Any:  # noqa: N802
+def OptionalText(limit: str) -> Any:
     """Text that may be left out, null or blank (all the same: None); otherwise as `Text`."""
     inner = Annotated[str, StringConstraints(max_length=FIELD_LIMITS[limit]), AfterValidator(_no_control)]
     return Annotated[inner | None, BeforeValidator(_blank_is_none)]

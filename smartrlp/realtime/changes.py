@@ -49,6 +49,31 @@ async def record(
     return seq
 
 
+class ChangeLog:
+    """The change log bound to the hub that publishes it: services record changes and never publish themselves.
+
+    Built once in the lifespan with the app's hub (in-process or clustered), so no service needs to know which.
+    """
+
+    __slots__ = ("hub",)
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def record(
+        self,
+        tx: Transaction,
+        event_id: int,
+        message_type: str,
+        body: dict[str, Any],
+        *,
+        audience: str = protocol.AUDIENCE_PUBLIC,
+        device_id: str | None = None,
+    ) -> int:
+        """Log the change in `tx` with the event's next seq; it is published after COMMIT, in seq order."""
+        return await record(tx, self.hub, event_id, message_type, body, audience=audience, device_id=device_id)
+
+
 def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None, is_studio: bool = False) -> bool:
     if broadcast.audience == protocol.AUDIENCE_PUBLIC or is_staff:
         return True
