@@ -33,14 +33,15 @@ from smartrlp.services import (
     export,
     moderation,
     polls,
-    questions,
     reactions,
     retention,
     studio,
 )
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
 from smartrlp.web import openapi, transport
+from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
 from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie, DeviceSigner
@@ -51,13 +52,9 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live
+from smartrlp.web.views import admin_users, home, legal, live, questions
 
 log = logging.getLogger("smartrlp")
-
-
-
-
 
 
 async def _secret_key(db: Database, configured: str) -> str:
@@ -72,10 +69,6 @@ async def _secret_key(db: Database, configured: str) -> str:
         row = await tx.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
     assert row is not None
     return str(row["value"])
-
-
-
-
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -102,14 +95,16 @@ def create_app(settings: Settings) -> Starlette:
         else:
             hub = Hub(queue_size=settings.ws_queue_size)
         results = ResultsPublisher(db, hub)
+        word_filter = WordFilter.shipped()
         state = AppState(
+            ctx=Context(db=db, hub=hub, settings=settings, word_filter=word_filter),
             settings=settings,
             db=db,
             hub=hub,
             templates=make_templates(str(settings.templates_dir), Catalogues.load()),
             device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
             session_signer=accounts.make_session_signer(secret),
-            word_filter=WordFilter.shipped(),
+            word_filter=word_filter,
             results=results,
             ballots=BallotWriter(db, results),
             reactions=ReactionMeter(hub),
@@ -138,26 +133,28 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await db.close()
 
-    routes = [
-        Route("/", home.home, methods=["GET"]),
-        Route("/healthz", home.healthz, methods=["GET"]),
-        Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
-        *accounts.routes,
-        *admin.routes,
-        *admin_users.routes,
-        *agenda.routes,
-        *events.routes,
-        *export.routes,
-        *legal.routes,
-        *questions.routes,
-        *abuse.routes,
-        *moderation.routes,
-        *polls.routes,
-        *reactions.routes,
-        *studio.routes,
-        *live.routes,
-        Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
-    ]
+    routes = by_path(
+        [
+            Route("/", home.home, methods=["GET"]),
+            Route("/healthz", home.healthz, methods=["GET"]),
+            Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
+            *accounts.routes,
+            *admin.routes,
+            *admin_users.routes,
+            *agenda.routes,
+            *events.routes,
+            *export.routes,
+            *legal.routes,
+            *questions.routes,
+            *abuse.routes,
+            *moderation.routes,
+            *polls.routes,
+            *reactions.routes,
+            *studio.routes,
+            *live.routes,
+            Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
+        ]
+    )
     cors = settings.cors_origins.replace(",", " ").split()
     middleware = [
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
@@ -196,5 +193,3 @@ def app_from_env() -> ASGIApp:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return WorkerHeader(create_app(Settings.from_env()))
-
-

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from typing import Any
 
 from starlette.requests import Request
@@ -19,15 +18,11 @@ from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.core.wordfilter import WordFilter, normalise_for_display
-from smartrlp.db.store import Database, Transaction, utcnow
-from smartrlp.realtime import changes, protocol
-from smartrlp.realtime.hub import Hub
-from smartrlp.services import questions
+from smartrlp.db.store import utcnow
+from smartrlp.services import questions, screening
 from smartrlp.services.accounts import require_moderator
 from smartrlp.services.events import event_by_slug
-from smartrlp.web.http import app_state, device_id, json_response, read_json, require_device
-
-Conn = Database | Transaction
+from smartrlp.web.http import app_state, device_id, json_response, path_id, read_json, require_device
 
 MAX_WORD = 60
 MAX_EVENT_WORDS = 500
@@ -38,105 +33,19 @@ _WORD_CHARS = re.compile(r"[\w\s'’-]+")
 # ---------------------------------------------------------------- checks used by questions and polls
 
 
-async def event_words(conn: Conn, event_id: int) -> list[str]:
-    rows = await conn.fetchall("SELECT word FROM event_words WHERE event_id = :id ORDER BY word", {"id": event_id})
-    return [r["word"] for r in rows]
 
 
-async def filter_for(conn: Conn, shipped: WordFilter, event_id: int) -> WordFilter:
-    """The shipped lists plus this event's own words (a handful, so building it per request costs nothing)."""
-    words = await event_words(conn, event_id)
-    return shipped.extended(words) if words else shipped
 
 
-async def is_blocked(conn: Conn, event_id: int, device: str | None) -> bool:
-    if device is None:
-        return False
-    row = await conn.fetchone(
-        "SELECT 1 FROM device_blocks WHERE event_id = :event_id AND device_id = :device",
-        {"event_id": event_id, "device": device},
-    )
-    return row is not None
 
 
 # ---------------------------------------------------------------- what moderators see
 
 
-async def notes_of(conn: Conn, event_id: int, question_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """Why questions were held, whether their device is blocked, and their open reports.
-
-    Without `question_ids`: every question of the event that has anything to say. With them: exactly those
-    questions, so that a message can also clear what no longer applies.
-    """
-    params = {"event_id": event_id, "ids": None if question_ids is None else json.dumps(question_ids)}
-    rows = await conn.fetchall(
-        "SELECT q.id, q.held_words, q.held_device, b.device_id IS NOT NULL AS device_blocked FROM questions q "
-        "LEFT JOIN device_blocks b ON b.event_id = q.event_id AND b.device_id = q.device_id "
-        "WHERE q.event_id = :event_id AND (CASE WHEN :ids IS NULL THEN (q.held_words IS NOT NULL OR q.held_device "
-        "OR b.device_id IS NOT NULL OR EXISTS (SELECT 1 FROM question_reports r WHERE r.question_id = q.id "
-        "AND r.dismissed_at IS NULL)) ELSE q.id IN (SELECT value FROM json_each(:ids)) END) ORDER BY q.id",
-        params,
-    )
-    reports = await conn.fetchall(
-        "SELECT r.question_id, COALESCE(r.reason, 'other') AS reason, COUNT(*) AS n FROM question_reports r "
-        "JOIN questions q ON q.id = r.question_id WHERE q.event_id = :event_id AND r.dismissed_at IS NULL "
-        "AND (:ids IS NULL OR q.id IN (SELECT value FROM json_each(:ids))) GROUP BY r.question_id, reason",
-        params,
-    )
-    reasons: dict[int, dict[str, int]] = {}
-    for r in reports:
-        reasons.setdefault(r["question_id"], {})[r["reason"]] = int(r["n"])
-    return [
-        {
-            "question_id": row["id"],
-            "held_words": json.loads(row["held_words"]) if row["held_words"] else [],
-            "held_device": bool(row["held_device"]),
-            "device_blocked": bool(row["device_blocked"]),
-            "reports": sum(reasons.get(row["id"], {}).values()),
-            "report_reasons": reasons.get(row["id"], {}),
-        }
-        for row in rows
-    ]
 
 
-async def blocks_of(conn: Conn, event_id: int) -> list[dict[str, Any]]:
-    """Blocked devices, each named by its first question in the event (the id to unblock it with)."""
-    rows = await conn.fetchall(
-        "SELECT b.created_at AS blocked_at, q.id AS question_id, q.text, q.created_at, "
-        "(SELECT COUNT(*) FROM questions c WHERE c.event_id = b.event_id AND c.device_id = b.device_id) AS questions "
-        "FROM device_blocks b LEFT JOIN questions q ON q.id = (SELECT MIN(f.id) FROM questions f "
-        "WHERE f.event_id = b.event_id AND f.device_id = b.device_id) "
-        "WHERE b.event_id = :event_id ORDER BY b.created_at DESC",
-        {"event_id": event_id},
-    )
-    return [
-        {
-            "question_id": r["question_id"],
-            "text": r["text"],
-            "created_at": r["created_at"],
-            "blocked_at": r["blocked_at"],
-            "questions": int(r["questions"]),
-        }
-        for r in rows
-    ]
 
 
-async def record_notes(
-    tx: Transaction,
-    hub: Hub,
-    event_id: int,
-    question_ids: list[int],
-    *,
-    words: bool = False,
-    blocks: bool = False,
-) -> None:
-    """Tell moderators (only them: no device is named, so not even the asker) what changed."""
-    body: dict[str, Any] = {"notes": await notes_of(tx, event_id, question_ids)}
-    if words:
-        body["words"] = await event_words(tx, event_id)
-    if blocks:
-        body["blocks"] = await blocks_of(tx, event_id)
-    await changes.record(tx, hub, event_id, protocol.MODERATION_NOTES, body, audience=protocol.AUDIENCE_STAFF)
 
 
 async def get_notes(request: Request) -> Response:
@@ -149,9 +58,9 @@ async def get_notes(request: Request) -> Response:
     return json_response(
         {
             "seq": head["last_seq"],
-            "notes": await notes_of(state.db, event["id"]),
-            "words": await event_words(state.db, event["id"]),
-            "blocks": await blocks_of(state.db, event["id"]),
+            "notes": await screening.notes_of(state.db, event["id"]),
+            "words": await screening.event_words(state.db, event["id"]),
+            "blocks": await screening.blocks_of(state.db, event["id"]),
         }
     )
 
@@ -179,7 +88,7 @@ async def list_words(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
     await require_moderator(request, event["id"])
-    return json_response({"words": await event_words(state.db, event["id"])})
+    return json_response({"words": await screening.event_words(state.db, event["id"])})
 
 
 async def add_word(request: Request) -> Response:
@@ -198,8 +107,8 @@ async def add_word(request: Request) -> Response:
             {"event_id": event["id"], "word": word, "now": utcnow()},
         )
         if cursor.rowcount == 1:
-            await record_notes(tx, state.hub, event["id"], [], words=True)
-        words = await event_words(tx, event["id"])
+            await screening.record_notes(state.ctx.log, tx, event["id"], [], words=True)
+        words = await screening.event_words(tx, event["id"])
     return json_response({"word": word, "words": words}, status=201 if cursor.rowcount == 1 else 200)
 
 
@@ -215,15 +124,15 @@ async def remove_word(request: Request) -> Response:
         )
         if cursor.rowcount == 0:
             raise ApiError(404, "word_not_found", f"{word!r} is not one of this event's words.")
-        await record_notes(tx, state.hub, event["id"], [], words=True)
-        words = await event_words(tx, event["id"])
+        await screening.record_notes(state.ctx.log, tx, event["id"], [], words=True)
+        words = await screening.event_words(tx, event["id"])
     return json_response({"words": words})
 
 
 # ---------------------------------------------------------------- blocking a device
 
 
-async def _device_of(conn: Conn, event_id: int, question_id: int) -> str:
+async def _device_of(conn: screening.Conn, event_id: int, question_id: int) -> str:
     question = await questions.question_in_event(conn, event_id, question_id)
     if question["device_id"] is None:
         raise conflict(
@@ -232,7 +141,7 @@ async def _device_of(conn: Conn, event_id: int, question_id: int) -> str:
     return str(question["device_id"])
 
 
-async def _question_ids_of(conn: Conn, event_id: int, device: str) -> list[int]:
+async def _question_ids_of(conn: screening.Conn, event_id: int, device: str) -> list[int]:
     rows = await conn.fetchall(
         "SELECT id FROM questions WHERE event_id = :event_id AND device_id = :device ORDER BY id",
         {"event_id": event_id, "device": device},
@@ -244,7 +153,7 @@ async def _set_block(request: Request, blocked: bool) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
     moderator = await require_moderator(request, event["id"])
-    question_id = questions.path_id(request)
+    question_id = path_id(request)
     async with state.db.transaction() as tx:
         device = await _device_of(tx, event["id"], question_id)
         params = {"event_id": event["id"], "device": device, "moderator_id": moderator.id, "now": utcnow()}
@@ -261,8 +170,8 @@ async def _set_block(request: Request, blocked: bool) -> Response:
         ids = await _question_ids_of(tx, event["id"], device)
         # Idempotent: blocking a blocked device (two moderators at once) changes and tells nothing.
         if cursor.rowcount == 1:
-            await record_notes(tx, state.hub, event["id"], ids, blocks=True)
-        blocks = await blocks_of(tx, event["id"])
+            await screening.record_notes(state.ctx.log, tx, event["id"], ids, blocks=True)
+        blocks = await screening.blocks_of(tx, event["id"])
     return json_response({"blocked": blocked, "question_ids": ids, "blocks": blocks})
 
 
@@ -278,7 +187,7 @@ async def list_blocks(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
     await require_moderator(request, event["id"])
-    return json_response({"blocks": await blocks_of(state.db, event["id"])})
+    return json_response({"blocks": await screening.blocks_of(state.db, event["id"])})
 
 
 async def device_history(request: Request) -> Response:
@@ -286,7 +195,7 @@ async def device_history(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
     await require_moderator(request, event["id"])
-    device = await _device_of(state.db, event["id"], questions.path_id(request))
+    device = await _device_of(state.db, event["id"], path_id(request))
     params = {"event_id": event["id"], "device": device}
     asked = await state.db.fetchall(
         "SELECT id, text, status, created_at, held_words, held_device FROM questions "
@@ -342,7 +251,7 @@ async def device_history(request: Request) -> Response:
 async def report_question(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
-    question_id = questions.path_id(request)
+    question_id = path_id(request)
     body = await read_json(request)
     reason = body.get("reason")
     if reason is not None and reason not in REPORT_REASONS:
@@ -360,7 +269,7 @@ async def report_question(request: Request) -> Response:
         )
         new = cursor.rowcount == 1
         if new:
-            await record_notes(tx, state.hub, event["id"], [question_id])
+            await screening.record_notes(state.ctx.log, tx, event["id"], [question_id])
     # A second report of the same question is answered alike, but counted once.
     return json_response({"question_id": question_id, "reported": True}, status=201 if new else 200)
 
@@ -369,7 +278,7 @@ async def dismiss_reports(request: Request) -> Response:
     state = app_state(request)
     event = await event_by_slug(state.db, request.path_params["slug"])
     await require_moderator(request, event["id"])
-    question_id = questions.path_id(request)
+    question_id = path_id(request)
     async with state.db.transaction() as tx:
         await questions.question_in_event(tx, event["id"], question_id)
         cursor = await tx.execute(
@@ -377,7 +286,7 @@ async def dismiss_reports(request: Request) -> Response:
             {"id": question_id, "now": utcnow()},
         )
         if cursor.rowcount:
-            await record_notes(tx, state.hub, event["id"], [question_id])
+            await screening.record_notes(state.ctx.log, tx, event["id"], [question_id])
     return json_response({"question_id": question_id, "dismissed": cursor.rowcount})
 
 
@@ -396,13 +305,8 @@ async def my_reports(request: Request) -> Response:
     return json_response({"question_ids": [r["question_id"] for r in rows]})
 
 
-def held_words_json(words: list[str]) -> str | None:
-    return json.dumps(words, ensure_ascii=False) if words else None
 
 
-def is_held(question: sqlite3.Row) -> bool:
-    """Whether the question was held by the filter or a block (read with `held_words, held_device`)."""
-    return question["held_words"] is not None or bool(question["held_device"])
 
 
 routes = [

@@ -12,23 +12,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.text import clean_text
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
-from smartrlp.services import abuse
+from smartrlp.services import screening
 from smartrlp.services.accounts import moderator_page_access, require_moderator
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.questions import (
-    MAX_ANSWER,
-    MAX_TEXT,
     QUESTION_COLUMNS,
     STATUSES,
     audience_of,
-    path_id,
     question_in_event,
     question_json,
 )
-from smartrlp.web.http import app_state, json_response, read_json
+from smartrlp.web.http import app_state, json_response, path_id, read_json
 from smartrlp.web.pages import page_config, render
 
 
@@ -113,7 +111,7 @@ def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState
     status, text, on_air, answer = current.status, current.text, current.on_air, current.answer
     if "answer" in body:
         # Empty or null removes the written answer.
-        answer = clean_text(body["answer"], field="answer", max_length=MAX_ANSWER, required=False)
+        answer = clean_text(body["answer"], field="answer", max_length=FIELD_LIMITS["answer"], required=False)
     if "status" in body:
         if body["status"] not in STATUSES:
             raise invalid(f"'status' must be one of {', '.join(STATUSES)}.", "status")
@@ -122,7 +120,7 @@ def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState
         if status != current.status and status in {"pending", "rejected", "answered"}:
             on_air = False
     if "text" in body:
-        text = clean_text(body["text"], field="text", max_length=MAX_TEXT, required=True) or text
+        text = clean_text(body["text"], field="text", max_length=FIELD_LIMITS["question_text"], required=True) or text
     if "highlighted" in body:
         if not isinstance(body["highlighted"], bool):
             raise invalid("'highlighted' must be true or false.", "highlighted")
@@ -180,7 +178,7 @@ async def _refuse_airing_held(tx: Transaction, question_id: int) -> None:
     # "Auf Sendung" approves a waiting question on the way; for one the filter or a block held, one click
     # under pressure must not put it in front of the audience: it has to be approved on its own first.
     held = await tx.fetchone("SELECT held_words, held_device FROM questions WHERE id = :id", {"id": question_id})
-    if held is not None and abuse.is_held(held):
+    if held is not None and screening.is_held(held):
         raise conflict("held_question", "This question was held for review; approve it before putting it on air.")
 
 

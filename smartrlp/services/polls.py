@@ -15,12 +15,11 @@ from smartrlp.core.text import clean_text
 from smartrlp.core.wordfilter import normalise_for_display
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
-from smartrlp.services import abuse
+from smartrlp.services import screening
 from smartrlp.services.accounts import moderator_for, require_moderator
 from smartrlp.services.ballots import CHOICE_KINDS, Ballot, Reader, compute_results, results_public
 from smartrlp.services.events import event_by_slug
-from smartrlp.services.questions import path_id
-from smartrlp.web.http import app_state, client_address, device_id, json_response, read_json, require_device
+from smartrlp.web.http import app_state, client_address, device_id, json_response, path_id, read_json, require_device
 
 KINDS = ("single", "multiple", "rating", "words")
 STATES = ("draft", "open", "closed")
@@ -426,7 +425,7 @@ async def vote(request: Request) -> Response:
     ballot = _ballot_from(body, poll, option_ids, event_id, device)
     if ballot.word is not None:
         # The shipped lists and the words the moderators added for this event.
-        word_filter = await abuse.filter_for(state.db, state.word_filter, event_id)
+        word_filter = await screening.filter_for(state.db, state.word_filter, event_id)
         if word_filter.blocks(ballot.word):
             raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
     replaced = await state.ballots.submit(ballot)

@@ -26,8 +26,7 @@ from smartrlp.db.store import Database, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services.accounts import authenticate, may_moderate, require_moderator
 from smartrlp.services.events import event_by_slug, event_details, normalise_join_code
-from smartrlp.services.questions import path_id
-from smartrlp.web.http import app_state, json_response, read_json
+from smartrlp.web.http import app_state, json_response, path_id, read_json
 from smartrlp.web.pages import page_config, render
 
 SCREEN_MODES = ("none", "question", "poll", "join")

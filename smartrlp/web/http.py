@@ -58,6 +58,14 @@ def require_device(conn: HTTPConnection) -> str:
     return device
 
 
+def path_id(request: HTTPConnection, name: str = "question_id", what: str = "question") -> int:
+    raw = request.path_params[name]
+    # isdigit() alone also takes digits int() refuses, such as "²"; only ASCII digits make an id.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise ApiError(404, f"{what}_not_found", f"There is no {what} {raw!r}.")
+    return int(raw)
+
+
 # SQLite stores integers in 64 bits; a larger number in a body would fail deep in a query as a 500.
 _SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
 

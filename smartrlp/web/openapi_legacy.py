@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-
 from smartrlp import __version__
+from smartrlp.core.fields import FIELD_LIMITS
+from smartrlp.models.questions import STATUSES
 from smartrlp.realtime.protocol import REACTION_KINDS
 from smartrlp.services.abuse import REPORT_REASONS
 from smartrlp.services.export import CSV_PARTS
 from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
-from smartrlp.services.questions import MAX_ANSWER, MAX_NAME, MAX_TEXT, STATUSES
 from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
-from smartrlp.web.http import json_response
+
+MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -748,6 +747,3 @@ def _abuse_paths() -> dict[str, Any]:
         },
     }
 
-
-async def schema_endpoint(request: Request) -> Response:
-    return json_response(build_schema())

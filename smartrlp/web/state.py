@@ -14,12 +14,15 @@ from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.store import Database
 from smartrlp.realtime.hub import Hub
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
 from smartrlp.web.middleware.devices import DeviceSigner
 
 
 @dataclass
 class AppState:
+    # What services get: the database, the hub bound to the change log, settings, the word filter, the clock.
+    ctx: Context
     settings: Settings
     db: Database
     hub: Hub
