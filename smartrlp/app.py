@@ -52,7 +52,7 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live, questions
+from smartrlp.web.views import admin_users, home, legal, live, login, questions
 
 log = logging.getLogger("smartrlp")
 
@@ -138,7 +138,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/", home.home, methods=["GET"]),
             Route("/healthz", home.healthz, methods=["GET"]),
             Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
-            *accounts.routes,
+            *login.routes,
             *admin.routes,
             *admin_users.routes,
             *agenda.routes,

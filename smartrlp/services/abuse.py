@@ -20,8 +20,8 @@ from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.core.wordfilter import WordFilter, normalise_for_display
 from smartrlp.db.store import utcnow
 from smartrlp.services import questions, screening
-from smartrlp.services.accounts import require_moderator
 from smartrlp.services.events import event_by_slug
+from smartrlp.web.auth import require_moderator
 from smartrlp.web.http import app_state, device_id, json_response, path_id, read_json, require_device
 
 MAX_WORD = 60

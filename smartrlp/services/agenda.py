@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from smartrlp.core.errors import ApiError, invalid
 from smartrlp.db.store import utcnow
-from smartrlp.services.accounts import require_moderator
 from smartrlp.services.events import event_by_slug, record_event_change
+from smartrlp.web.auth import require_moderator
 from smartrlp.web.http import app_state, json_response, read_json
 
 

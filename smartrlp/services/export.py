@@ -27,10 +27,10 @@ from smartrlp.core import i18n
 from smartrlp.core.errors import invalid
 from smartrlp.core.i18n import N_, gettext
 from smartrlp.db.store import Database, utcnow
-from smartrlp.services.accounts import moderator_page_access, require_moderator
 from smartrlp.services.ballots import WORDS_SHOWN
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.polls import POLL_COLUMNS, poll_json
+from smartrlp.web.auth import moderator_page_access, require_moderator
 from smartrlp.web.http import app_state
 from smartrlp.web.pages import TRANSLATED_TEMPLATES, render
 

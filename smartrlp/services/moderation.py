@@ -17,7 +17,6 @@ from smartrlp.core.text import clean_text
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services import screening
-from smartrlp.services.accounts import moderator_page_access, require_moderator
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.questions import (
     QUESTION_COLUMNS,
@@ -26,6 +25,7 @@ from smartrlp.services.questions import (
     question_in_event,
     question_json,
 )
+from smartrlp.web.auth import moderator_page_access, require_moderator
 from smartrlp.web.http import app_state, json_response, path_id, read_json
 from smartrlp.web.pages import page_config, render
 

@@ -16,9 +16,9 @@ from smartrlp.core.wordfilter import normalise_for_display
 from smartrlp.db.store import Transaction, utcnow
 from smartrlp.realtime import changes, protocol
 from smartrlp.services import screening
-from smartrlp.services.accounts import moderator_for, require_moderator
 from smartrlp.services.ballots import CHOICE_KINDS, Ballot, Reader, compute_results, results_public
 from smartrlp.services.events import event_by_slug
+from smartrlp.web.auth import moderator_for, require_moderator
 from smartrlp.web.http import app_state, client_address, device_id, json_response, path_id, read_json, require_device
 
 KINDS = ("single", "multiple", "rating", "words")

@@ -24,8 +24,9 @@ from smartrlp.core.i18n import gettext
 from smartrlp.core.text import clean_text
 from smartrlp.db.store import Database, utcnow
 from smartrlp.realtime import changes, protocol
-from smartrlp.services.accounts import authenticate, may_moderate, require_moderator
+from smartrlp.services.accounts import may_moderate
 from smartrlp.services.events import event_by_slug, event_details, normalise_join_code
+from smartrlp.web.auth import authenticate, require_moderator
 from smartrlp.web.http import app_state, json_response, path_id, read_json
 from smartrlp.web.pages import page_config, render
 

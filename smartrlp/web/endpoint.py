@@ -28,7 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from smartrlp.models.base import Body, parse
-from smartrlp.services import accounts, events
+from smartrlp.services import events
+from smartrlp.web.auth import require_moderator
 from smartrlp.web.http import app_state, read_json
 
 Handler = Callable[..., Awaitable[Any]]
@@ -147,7 +148,7 @@ def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
             arguments["event"] = event
         if spec.moderator:
             assert event is not None, f"{spec.path}: moderator endpoints belong to an event"
-            moderator = await accounts.require_moderator(request, event["id"])
+            moderator = await require_moderator(request, event["id"])
             if "moderator" in wanted:
                 arguments["moderator"] = moderator
         if spec.body is not None:

@@ -26,8 +26,9 @@ from smartrlp.core import streams
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import N_, gettext
 from smartrlp.db.store import Transaction, utcnow
-from smartrlp.services.accounts import Moderator, authenticate, login_url
+from smartrlp.services.accounts import Moderator
 from smartrlp.services.events import agenda_of, assign_join_code, event_by_slug, record_event_change
+from smartrlp.web.auth import authenticate, login_url
 from smartrlp.web.http import app_state, csrf_token
 from smartrlp.web.pages import render
 

@@ -26,9 +26,9 @@ from starlette.routing import Route
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import N_, current_language, gettext
 from smartrlp.db.store import Database, Transaction, utcnow
-from smartrlp.services.accounts import ROLES, SESSION_COOKIE, Moderator, hash_password
+from smartrlp.services.accounts import ROLES, Moderator, hash_password
 from smartrlp.services.studio import public_base
-from smartrlp.web.http import app_state
+from smartrlp.web.http import SESSION_COOKIE, app_state
 from smartrlp.web.views.admin_events import ADMINS_ONLY, BERLIN, admin_or_redirect, admin_page, checked_form
 
 MAX_NAME = 60

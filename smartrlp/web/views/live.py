@@ -17,13 +17,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from smartrlp.core.errors import ApiError
 from smartrlp.core.limits import MessageBudget
 from smartrlp.realtime import changes, protocol
-from smartrlp.services.accounts import moderator_for
 from smartrlp.services.ballots import compute_results, option_ids_of, results_message, results_public
 from smartrlp.services.events import EVENT_COLUMNS, event_details
 from smartrlp.services.polls import polls_for
 from smartrlp.services.questions import PUBLIC_STATUSES, question_json, visible_questions
 from smartrlp.services.reactions import check_kind
 from smartrlp.services.studio import studio_link_for
+from smartrlp.web.auth import moderator_for
 from smartrlp.web.http import app_state, client_address, device_id
 from smartrlp.web.middleware.security import same_site_request
 from smartrlp.web.transport import LiveClient, log

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from smartrlp.models.questions import AskQuestion, QuestionList, QuestionQuery, Vote
 from smartrlp.models.questions import Question as QuestionReply
 from smartrlp.services import questions
-from smartrlp.services.accounts import moderator_for
+from smartrlp.web.auth import moderator_for
 from smartrlp.web.endpoint import Endpoints
 from smartrlp.web.http import app_state, client_address, device_id, path_id, require_device
 
