@@ -474,5 +474,5 @@ def test_summary_page(shared_server: Server, filled: Filled, shared_moderator_cr
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == [
         '<script type="application/json" id="script-messages">',
-        '<script type="module" src="/static/js/summary.js">',
+        '<script type="module" src="/static/js/pages/summary.js">',
     ]

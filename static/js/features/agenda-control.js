@@ -1,7 +1,7 @@
 // The moderator's agenda: which item is on now ("Jetzt"), shown to viewers and timed on the presenter screen.
 import { currentAgendaItem, timeLeftText } from "./agenda.js";
-import { api, formatTime } from "./api.js";
-import { t } from "./i18n.js";
+import { api, formatTime } from "../lib/api.js";
+import { t } from "../lib/i18n.js";
 import { el } from "./questions.js";
 
 export class AgendaControl {

@@ -1,7 +1,7 @@
 // Which agenda item is on now: the one the moderator marked (timed from when it was marked, since a live
 // programme drifts from its plan), else the one whose planned time covers now.
-import { t } from "./i18n.js";
-import { formatTime } from "./api.js";
+import { t } from "../lib/i18n.js";
+import { formatTime } from "../lib/api.js";
 import { el } from "./questions.js";
 
 const MINUTE = 60000;

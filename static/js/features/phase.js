@@ -1,5 +1,5 @@
 // Before, live, after: what the viewer page shows around the event, from its planned start and end.
-import { t } from "./i18n.js";
+import { t } from "../lib/i18n.js";
 import { el } from "./questions.js";
 
 export function eventPhase(event, now = Date.now()) {

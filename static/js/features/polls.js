@@ -1,7 +1,7 @@
 // Live polls shared by the viewer and moderator pages: a store kept in step with the live messages, German
 // labels and number formats, the results view (both pages) and the answer controls (viewer page).
-import { LOCALE, t } from "./i18n.js";
-import { MessageType } from "./protocol.js";
+import { LOCALE, t } from "../lib/i18n.js";
+import { MessageType } from "../lib/protocol.js";
 import { el } from "./questions.js";
 
 export const KIND_LABELS = Object.freeze({

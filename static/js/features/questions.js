@@ -1,6 +1,6 @@
 // Question state shared by the viewer and moderator pages: a map kept in step with the live messages.
-import { t } from "./i18n.js";
-import { MessageType, PUBLIC_STATUSES } from "./protocol.js";
+import { t } from "../lib/i18n.js";
+import { MessageType, PUBLIC_STATUSES } from "../lib/protocol.js";
 
 export const STATUS_LABELS = Object.freeze({
   pending: t("Wartet auf Freigabe"),

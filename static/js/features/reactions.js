@@ -1,7 +1,7 @@
 // Reactions: one-tap buttons (viewer page) and the live meter of how many devices reacted recently (both pages).
-import { LOCALE, t } from "./i18n.js";
-import { announce, api } from "./api.js";
-import { MessageType, REACTION_KINDS } from "./protocol.js";
+import { LOCALE, t } from "../lib/i18n.js";
+import { announce, api } from "../lib/api.js";
+import { MessageType, REACTION_KINDS } from "../lib/protocol.js";
 import { el } from "./questions.js";
 
 export const REACTIONS = Object.freeze({

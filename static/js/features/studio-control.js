@@ -1,8 +1,8 @@
 // The moderator's control of the studio views: one choice of what the presenter screen and the overlay show,
 // and the read-only studio links for machines without a login.
-import { api, formatTime } from "./api.js";
-import { t } from "./i18n.js";
-import { MessageType } from "./protocol.js";
+import { api, formatTime } from "../lib/api.js";
+import { t } from "../lib/i18n.js";
+import { MessageType } from "../lib/protocol.js";
 import { el } from "./questions.js";
 
 const MODE_DONE = {

@@ -1,13 +1,13 @@
 // The moderator page: the live queue, one-click actions, inline editing and undo.
-import { AgendaControl } from "./agenda-control.js";
-import { announce, api, formatTime, pageConfig } from "./api.js";
-import { connectLive, showConnection } from "./live.js";
-import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "./polls.js";
-import { MessageType } from "./protocol.js";
-import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
-import { ReactionMeter } from "./reactions.js";
-import { t } from "./i18n.js";
-import { StudioControl } from "./studio-control.js";
+import { AgendaControl } from "../features/agenda-control.js";
+import { announce, api, formatTime, pageConfig } from "../lib/api.js";
+import { connectLive, showConnection } from "../lib/live.js";
+import { CHOICE_KINDS, KIND_LABELS, PollStore, renderResults, STATE_LABELS, VISIBILITY_LABELS } from "../features/polls.js";
+import { MessageType } from "../lib/protocol.js";
+import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "../features/questions.js";
+import { ReactionMeter } from "../features/reactions.js";
+import { t } from "../lib/i18n.js";
+import { StudioControl } from "../features/studio-control.js";
 
 const config = pageConfig();
 const store = new QuestionStore({ staff: true });

@@ -1,11 +1,11 @@
 // The overlay for OBS/vMix browser sources: a lower third that follows the moderator's screen choice on a
 // transparent 1920×1080 canvas. The producer places it with query parameters (see docs/obs.md).
-import { pageConfig } from "./api.js";
-import { t } from "./i18n.js";
-import { connectLive } from "./live.js";
-import { PollStore, renderResults } from "./polls.js";
-import { MessageType } from "./protocol.js";
-import { askerLine, perFrame, QuestionStore } from "./questions.js";
+import { pageConfig } from "../lib/api.js";
+import { t } from "../lib/i18n.js";
+import { connectLive } from "../lib/live.js";
+import { PollStore, renderResults } from "../features/polls.js";
+import { MessageType } from "../lib/protocol.js";
+import { askerLine, perFrame, QuestionStore } from "../features/questions.js";
 
 const CANVAS = { width: 1920, height: 1080 };
 const TOP_WORDS = 8;

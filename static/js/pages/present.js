@@ -1,12 +1,12 @@
 // The presenter screen: what the moderator puts on screen (question, poll, join slide or idle), the next
 // questions, a clock and the time left in the agenda item. Host shortcuts only with a moderator login.
-import { currentAgendaItem, timeLeftText } from "./agenda.js";
-import { api, pageConfig } from "./api.js";
-import { LOCALE, t } from "./i18n.js";
-import { connectLive, showConnection } from "./live.js";
-import { PollStore, renderResults } from "./polls.js";
-import { MessageType } from "./protocol.js";
-import { addressee, askerLine, el, perFrame, QuestionStore, renderKeyed } from "./questions.js";
+import { currentAgendaItem, timeLeftText } from "../features/agenda.js";
+import { api, pageConfig } from "../lib/api.js";
+import { LOCALE, t } from "../lib/i18n.js";
+import { connectLive, showConnection } from "../lib/live.js";
+import { PollStore, renderResults } from "../features/polls.js";
+import { MessageType } from "../lib/protocol.js";
+import { addressee, askerLine, el, perFrame, QuestionStore, renderKeyed } from "../features/questions.js";
 
 const NEXT_COUNT = 5;
 const TOP_WORDS = 24;

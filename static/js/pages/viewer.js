@@ -1,14 +1,14 @@
 // The viewer page: stream consent, asking, upvoting, and the live question list.
-import { currentAgendaItem, markAgendaList, renderAgendaList } from "./agenda.js";
-import { announce, api, localiseTimes, pageConfig } from "./api.js";
-import { t } from "./i18n.js";
-import { countdownText, eventPhase, renderChapters } from "./phase.js";
-import { setUpStream } from "./consent.js";
-import { connectLive, showConnection } from "./live.js";
-import { describeBallot, MAX_WORD, pollTitleId, PollStore, renderBallotForm, renderResults } from "./polls.js";
-import { MessageType } from "./protocol.js";
-import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "./questions.js";
-import { ReactionMeter, setUpReactionButtons } from "./reactions.js";
+import { currentAgendaItem, markAgendaList, renderAgendaList } from "../features/agenda.js";
+import { announce, api, localiseTimes, pageConfig } from "../lib/api.js";
+import { t } from "../lib/i18n.js";
+import { countdownText, eventPhase, renderChapters } from "../features/phase.js";
+import { setUpStream } from "../features/consent.js";
+import { connectLive, showConnection } from "../lib/live.js";
+import { describeBallot, MAX_WORD, pollTitleId, PollStore, renderBallotForm, renderResults } from "../features/polls.js";
+import { MessageType } from "../lib/protocol.js";
+import { addressee, el, perFrame, QuestionStore, renderKeyed, STATUS_LABELS } from "../features/questions.js";
+import { ReactionMeter, setUpReactionButtons } from "../features/reactions.js";
 
 const MAX_TEXT = 300;
 const config = pageConfig();
