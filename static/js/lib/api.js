@@ -1,5 +1,6 @@
-// fetch with JSON in and out; errors carry the server's code so pages can explain them in German.
-import { LANGUAGE, LOCALE, t } from "./i18n.js";
+// The one HTTP client: fetch with JSON in and out, the CSRF header, errors that carry the server's code so pages
+// can explain them in the page's language, and every address of the event API, built in one place.
+import { t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -45,41 +46,30 @@ export async function api(method, path, body) {
   return data;
 }
 
-export function pageConfig() {
-  return JSON.parse(document.getElementById("page-config").textContent);
-}
-
-export function announce(text) {
-  const region = document.querySelector("[data-announcer]");
-  if (!region) return;
-  // Clearing first makes screen readers announce the same sentence twice in a row, too.
-  region.textContent = "";
-  setTimeout(() => {
-    region.textContent = text;
-  }, 50);
-}
-
-// Events happen in Germany and are announced in German time: a viewer abroad sees the time on the poster.
-const EVENT_TIME_ZONE = "Europe/Berlin";
-const timeFormat = new Intl.DateTimeFormat(LOCALE, {
-  hour: "2-digit", minute: "2-digit", timeZone: EVENT_TIME_ZONE,
-});
-const dateTimeFormat = new Intl.DateTimeFormat(LOCALE, {
-  weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
-  timeZone: EVENT_TIME_ZONE,
-});
-
-export function formatTime(iso) {
-  return iso ? timeFormat.format(new Date(iso)) : "";
-}
-
-export function localiseTimes(root = document) {
-  for (const element of root.querySelectorAll("[data-local-time]")) {
-    element.textContent = formatTime(element.getAttribute("datetime"));
-  }
-  for (const element of root.querySelectorAll("[data-local-range]")) {
-    const start = new Date(element.getAttribute("datetime"));
-    const end = element.dataset.end ? new Date(element.dataset.end) : null;
-    element.textContent = dateTimeFormat.format(start) + (end ? ` – ${timeFormat.format(end)}${LANGUAGE === "de" ? " Uhr" : ""}` : "");
-  }
+/** The addresses of one event's API (docs/api.md), for `api(method, address, body)`. */
+export function eventEndpoints(slug) {
+  const base = `/api/events/${encodeURIComponent(slug)}`;
+  const question = (id) => `${base}/questions/${id}`;
+  const poll = (id) => `${base}/polls/${id}`;
+  return Object.freeze({
+    questions: () => `${base}/questions`,
+    question,
+    questionVotes: (id) => `${question(id)}/votes`,
+    questionReports: (id) => `${question(id)}/reports`,
+    questionDeviceBlock: (id) => `${question(id)}/device-block`,
+    questionDevice: (id) => `${question(id)}/device`,
+    myReports: () => `${base}/reports/mine`,
+    undo: () => `${base}/moderation/undo`,
+    moderationNotes: () => `${base}/moderation/notes`,
+    words: () => `${base}/words`,
+    word: (word) => `${base}/words/${encodeURIComponent(word)}`,
+    polls: () => `${base}/polls`,
+    poll,
+    pollVotes: (id) => `${poll(id)}/votes`,
+    reactions: () => `${base}/reactions`,
+    screen: () => `${base}/screen`,
+    agendaCurrent: () => `${base}/agenda/current`,
+    studioLinks: () => `${base}/studio-links`,
+    studioLink: (id) => `${base}/studio-links/${id}`,
+  });
 }
