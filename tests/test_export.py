@@ -470,9 +470,11 @@ def test_summary_page(shared_server: Server, filled: Filled, shared_moderator_cr
         "Nicht bearbeitet": "1",
     }
     assert f'href="/api/events/{filled.slug}/export.csv?what=polls"' in page
-    # No inline script runs: besides summary.js there is only the (never executed) JSON of the page's texts.
+    # No inline script runs: besides summary.js there is only the (never executed) JSON of the field limits and
+    # of the page's texts.
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == [
+        '<script type="application/json" id="field-limits">',
         '<script type="application/json" id="script-messages">',
-        '<script type="module" src="/static/js/summary.js">',
+        '<script type="module" src="/static/js/pages/summary.js">',
     ]

@@ -106,10 +106,10 @@ def test_an_english_speaking_viewer_takes_part_in_english(pages: Pages, shared_s
 def test_no_text_to_translate_hides_inside_a_template_literal() -> None:
     """`pybabel extract` does not look into `...${t("…")}...`: such a text would stay German in English."""
     hidden = []
-    for script in sorted((PROJECT_ROOT / "static/js").glob("*.js")):
+    for script in sorted((PROJECT_ROOT / "static/js").glob("**/*.js")):
         for literal in re.findall(r"`[^`]*`", script.read_text(encoding="utf-8")):
             if re.search(r"\bt\(\s*\"", literal):
-                hidden.append(f"{script.name}: {literal[:80]}")
+                hidden.append(f"{script.relative_to(PROJECT_ROOT)}: {literal[:80]}")
     assert not hidden, "move these t() calls out of the template literals:\n" + "\n".join(hidden)
 
 

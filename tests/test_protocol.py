@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _js_object(name: str) -> dict[str, str]:
-    source = (ROOT / "static/js/protocol.js").read_text(encoding="utf-8")
+    source = (ROOT / "static/js/lib/protocol.js").read_text(encoding="utf-8")
     match = re.search(rf"export const {name} = Object\.freeze\(\{{(.*?)\}}\);", source, re.DOTALL)
     assert match, f"protocol.js has no {name}"
     return dict(re.findall(r"(\w+):\s*\"?([\w-]+)\"?", match.group(1)))
@@ -38,7 +38,7 @@ def test_every_message_type_and_close_code_is_documented() -> None:
 
 
 def test_js_reaction_kinds_mirror_python() -> None:
-    source = (ROOT / "static/js/protocol.js").read_text(encoding="utf-8")
+    source = (ROOT / "static/js/lib/protocol.js").read_text(encoding="utf-8")
     match = re.search(r"export const REACTION_KINDS = Object\.freeze\(\[(.*?)\]\);", source)
     assert match
     assert tuple(re.findall(r"\"(\w+)\"", match.group(1))) == protocol.REACTION_KINDS

@@ -1,8 +1,8 @@
 // Reactions: one-tap buttons (viewer page) and the live meter of how many devices reacted recently (both pages).
-import { LOCALE, t } from "./i18n.js";
-import { announce, api } from "./api.js";
-import { MessageType, REACTION_KINDS } from "./protocol.js";
-import { el } from "./questions.js";
+import { api, eventEndpoints } from "../lib/api.js";
+import { announce, el } from "../lib/dom.js";
+import { LOCALE, t } from "../lib/i18n.js";
+import { MessageType, REACTION_KINDS } from "../lib/protocol.js";
 
 export const REACTIONS = Object.freeze({
   applause: { emoji: "👏", label: t("Applaus") },
@@ -22,6 +22,7 @@ const DEFAULT_WINDOW = 10;
  */
 export function setUpReactionButtons(container, { slug, live }) {
   const lastSent = new Map();
+  const address = eventEndpoints(slug).reactions();
   const buttons = REACTION_KINDS.map((kind) => {
     const { emoji, label } = REACTIONS[kind];
     const button = el("button", {
@@ -38,7 +39,7 @@ export function setUpReactionButtons(container, { slug, live }) {
       lastSent.set(kind, now);
       const message = { type: MessageType.REACT, kind };
       if (!live || !live.send(message)) {
-        api("POST", `/api/events/${encodeURIComponent(slug)}/reactions`, { kind }).catch(() => {});
+        api("POST", address, { kind }).catch(() => {});
       }
     });
     button.addEventListener("animationend", () => button.classList.remove("is-sent"));

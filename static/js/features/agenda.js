@@ -1,8 +1,8 @@
 // Which agenda item is on now: the one the moderator marked (timed from when it was marked, since a live
 // programme drifts from its plan), else the one whose planned time covers now.
-import { t } from "./i18n.js";
-import { formatTime } from "./api.js";
-import { el } from "./questions.js";
+import { $, el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { formatTime } from "../lib/time.js";
 
 const MINUTE = 60000;
 
@@ -64,4 +64,17 @@ export function renderAgendaList(list, agenda) {
     item.starts_at ? el("time", { datetime: item.starts_at }, formatTime(item.starts_at)) : null,
     el("span", { class: "agenda-title" }, item.title),
     item.speakers ? el("span", { class: "agenda-speakers" }, item.speakers) : null)));
+}
+
+/** The viewer page's agenda card: the list (as the organisers last changed it), the current item marked. */
+export function showAgenda(event) {
+  const agenda = (event && event.agenda) || [];
+  $("[data-agenda]").hidden = agenda.length === 0;
+  renderAgendaList($("[data-agenda-list]"), agenda);
+  markAgendaList($("[data-agenda-list]"), event);
+  const summary = $("[data-agenda-now]");
+  if (!summary) return;
+  const current = currentAgendaItem(event);
+  const text = current ? ` – jetzt: ${current.item.title}` : "";
+  if (summary.textContent !== text) summary.textContent = text;
 }

@@ -1,6 +1,6 @@
 // Before, live, after: what the viewer page shows around the event, from its planned start and end.
-import { t } from "./i18n.js";
-import { el } from "./questions.js";
+import { $, el } from "../lib/dom.js";
+import { t, tn } from "../lib/i18n.js";
 
 export function eventPhase(event, now = Date.now()) {
   if (!event) return "live";
@@ -18,9 +18,9 @@ export function countdownText(event, now = Date.now()) {
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;
   const parts = [];
-  if (days) parts.push(days === 1 ? t("1 Tag") : t("{count} Tagen", { count: days }));
-  if (hours) parts.push(hours === 1 ? t("1 Stunde") : t("{count} Stunden", { count: hours }));
-  if (!days && rest) parts.push(rest === 1 ? t("1 Minute") : t("{count} Minuten", { count: rest }));
+  if (days) parts.push(tn(days, t("1 Tag"), t("{count} Tagen")));
+  if (hours) parts.push(tn(hours, t("1 Stunde"), t("{count} Stunden")));
+  if (!days && rest) parts.push(tn(rest, t("1 Minute"), t("{count} Minuten")));
   const text = t("in {time}", { time: parts.join(", ") });
   return `(${text})`;
 }
@@ -50,4 +50,19 @@ export function renderChapters(list, event, questions) {
     list.replaceChildren(...items);
   }
   return answered.length;
+}
+
+/** The viewer page around the event: the blocks of the phase, the countdown, the recording and the chapters. */
+export function showPhase(event, questions) {
+  const phase = eventPhase(event);
+  for (const block of document.querySelectorAll("[data-phase]")) block.hidden = block.dataset.phase !== phase;
+  const countdown = $("[data-countdown]");
+  if (countdown) countdown.textContent = countdownText(event);
+  const recording = event && event.recording_url;
+  $("[data-recording-wrap]").hidden = !recording;
+  if (recording) $("[data-recording]").href = recording;
+  if (phase === "after") {
+    const count = renderChapters($("[data-chapters]"), event, questions);
+    $("[data-chapters-wrap]").hidden = count === 0;
+  }
 }

@@ -1,9 +1,10 @@
 // The moderator's control of the studio views: one choice of what the presenter screen and the overlay show,
 // and the read-only studio links for machines without a login.
-import { api, formatTime } from "./api.js";
-import { t } from "./i18n.js";
-import { MessageType } from "./protocol.js";
-import { el } from "./questions.js";
+import { api } from "../lib/api.js";
+import { el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { MessageType } from "../lib/protocol.js";
+import { formatTime } from "../lib/time.js";
 
 const MODE_DONE = {
   none: t("Im Studio wird jetzt nichts gezeigt (nur der Titel)."),
@@ -14,9 +15,9 @@ const MODE_DONE = {
 const VIEW_LABELS = { present: t("Präsentations-Bildschirm"), overlay: t("Overlay") };
 
 export class StudioControl {
-  constructor(root, { base, explain }) {
+  constructor(root, { urls, explain }) {
     this.root = root;
-    this.base = base;
+    this.urls = urls;
     this.explain = explain;
     this.screen = { mode: "none", poll_id: null };
     this.polls = [];
@@ -77,7 +78,7 @@ export class StudioControl {
     const body = { mode };
     if (mode === "poll") body.poll_id = Number(this.pollSelect.value);
     try {
-      const screen = await api("PUT", `${this.base}/screen`, body);
+      const screen = await api("PUT", this.urls.screen(), body);
       this.screen = screen;
       this.feedback.textContent = MODE_DONE[screen.mode];
       this.feedback.className = "form-feedback is-ok";
@@ -93,7 +94,7 @@ export class StudioControl {
 
   async loadLinks() {
     try {
-      const { links } = await api("GET", `${this.base}/studio-links`);
+      const { links } = await api("GET", this.urls.studioLinks());
       this.renderLinks(links);
     } catch (error) {
       this.linkFeedback(t("Die Studio-Links konnten nicht geladen werden: {reason}", { reason: error.message || error.code }),
@@ -120,7 +121,7 @@ export class StudioControl {
   async createLink(form) {
     const body = { view: form.elements.view.value, label: form.elements.label.value.trim() };
     try {
-      const link = await api("POST", `${this.base}/studio-links`, body);
+      const link = await api("POST", this.urls.studioLinks(), body);
       const box = this.root.querySelector("[data-studio-link-new]");
       const url = this.root.querySelector("[data-studio-link-url]");
       box.hidden = false;
@@ -148,7 +149,7 @@ export class StudioControl {
 
   async revoke(link) {
     try {
-      await api("DELETE", `${this.base}/studio-links/${link.id}`);
+      await api("DELETE", this.urls.studioLink(link.id));
       this.linkFeedback(t("Link widerrufen: Er öffnet die Ansicht nicht mehr."), "ok");
       if (this.root.querySelector("[data-studio-link-url]").value.includes("token=")) {
         this.root.querySelector("[data-studio-link-new]").hidden = true;

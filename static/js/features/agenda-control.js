@@ -1,13 +1,14 @@
 // The moderator's agenda: which item is on now ("Jetzt"), shown to viewers and timed on the presenter screen.
+import { api } from "../lib/api.js";
+import { el } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { formatTime } from "../lib/time.js";
 import { currentAgendaItem, timeLeftText } from "./agenda.js";
-import { api, formatTime } from "./api.js";
-import { t } from "./i18n.js";
-import { el } from "./questions.js";
 
 export class AgendaControl {
-  constructor(root, { base, explain }) {
+  constructor(root, { urls, explain }) {
     this.root = root;
-    this.base = base;
+    this.urls = urls;
     this.explain = explain;
     this.event = null;
     this.list = root.querySelector("[data-mod-agenda-list]");
@@ -54,7 +55,7 @@ export class AgendaControl {
 
   async mark(itemId) {
     try {
-      await api("PUT", `${this.base}/agenda/current`, { item_id: itemId });
+      await api("PUT", this.urls.agendaCurrent(), { item_id: itemId });
       const item = ((this.event && this.event.agenda) || []).find((candidate) => candidate.id === itemId);
       this.feedback.textContent = item
         ? t("Jetzt läuft: {title}", { title: item.title }) : t("Kein Programmpunkt als laufend markiert.");
