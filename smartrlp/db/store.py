@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -55,13 +56,37 @@ def utcnow() -> str:
 async def _connect(path: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
-    # First: switching to WAL needs a lock, which another worker starting at the same moment may hold.
-    await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    # FULL: an acknowledged change must survive a power cut, not only a crashed process.
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        # First: switching to WAL needs a lock, which another worker starting at the same moment may hold.
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await _switch_to_wal(conn, busy_timeout_ms)
+        # FULL: an acknowledged change must survive a power cut, not only a crashed process.
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()  # or its thread outlives the failed start, and the process cannot exit
+        raise
     return conn
+
+
+async def _switch_to_wal(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
+    """`PRAGMA journal_mode = WAL`, waiting for a worker that converts the same new file at the same moment.
+
+    SQLite does not call the busy handler for every lock this needs (it answers SQLITE_BUSY at once where waiting
+    could deadlock), so the busy timeout alone let one of several workers starting together fail with
+    "database is locked". The wait is bounded by the same timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = 0.005
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)  # a bounded back-off while another connection holds the lock, not a sync wait
+        pause = min(pause * 2, 0.1)
 
 
 class Transaction:
@@ -97,9 +122,13 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self._writer = await _connect(self.path, self.busy_timeout_ms)
-        await apply_migrations(self._writer)
-        self._reader = await _connect(self.path, self.busy_timeout_ms)
+        try:
+            self._writer = await _connect(self.path, self.busy_timeout_ms)
+            await apply_migrations(self._writer)
+            self._reader = await _connect(self.path, self.busy_timeout_ms)
+        except BaseException:
+            await self.close()  # a failed start leaves no connection (and no thread) behind
+            raise
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
