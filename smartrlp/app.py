@@ -31,7 +31,6 @@ from smartrlp.services import (
     agenda,
     events,
     export,
-    moderation,
     polls,
     reactions,
     retention,
@@ -52,7 +51,7 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live, login, questions
+from smartrlp.web.views import admin_users, home, legal, live, login, moderation, questions
 
 log = logging.getLogger("smartrlp")
 

@@ -13,7 +13,7 @@ from smartrlp.services.export import CSV_PARTS
 from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
 
-MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
+MAX_TEXT, MAX_NAME = (FIELD_LIMITS[n] for n in ("question_text", "question_name"))
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -245,38 +245,6 @@ def _build_schema() -> dict[str, Any]:
                     },
                 }
             },
-            "/api/events/{slug}/questions/{question_id}": {
-                "patch": {
-                    "summary": "Moderate a question",
-                    "security": MODERATOR,
-                    "parameters": [SLUG, QUESTION_ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "status": {"type": "string", "enum": list(STATUSES)},
-                                        "text": {"type": "string", "maxLength": MAX_TEXT},
-                                        "highlighted": {"type": "boolean"},
-                                        "answer": {"type": ["string", "null"], "maxLength": MAX_ANSWER},
-                                        "version": {
-                                            "type": "integer",
-                                            "description": "Refuse with 409 unless this is current",
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(_ref("Question"), "The question as now stored"),
-                        **_errors(400, 401, 403, 404, 409, 413, 415, 422),
-                    },
-                }
-            },
             **_poll_paths(),
             **_studio_paths(),
             "/api/events/{slug}/agenda/current": {
@@ -302,23 +270,6 @@ def _build_schema() -> dict[str, Any]:
             },
             **_export_paths(),
             **_abuse_paths(),
-            "/api/events/{slug}/moderation/undo": {
-                "post": {
-                    "summary": "Undo your last moderation action in this event",
-                    "security": MODERATOR,
-                    "parameters": [SLUG],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {"undone_action_id": {"type": "integer"}, "question": _ref("Question")},
-                            },
-                            "Undone",
-                        ),
-                        **_errors(401, 403, 404, 409),
-                    },
-                }
-            },
         },
     }
 
