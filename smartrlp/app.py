@@ -26,12 +26,10 @@ from smartrlp.db.store import Database
 from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
-    abuse,
     accounts,
     agenda,
     events,
     export,
-    moderation,
     polls,
     reactions,
     retention,
@@ -51,8 +49,8 @@ from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, al
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
+from smartrlp.web.views import abuse, admin_users, home, legal, live, login, moderation, questions
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live, login, questions
 
 log = logging.getLogger("smartrlp")
 

@@ -1,4 +1,4 @@
-"""Moderation: changing a question's state, text and airing, undoing the last action, the moderator page."""
+"""Moderation: changing a question's state, text, answer and airing, and undoing a moderator's last action."""
 
 from __future__ import annotations
 
@@ -7,27 +7,19 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from smartrlp.core.errors import ApiError, conflict, invalid
-from smartrlp.core.fields import FIELD_LIMITS
-from smartrlp.core.text import clean_text
-from smartrlp.db.store import Transaction, utcnow
-from smartrlp.realtime import changes, protocol
+from smartrlp.core.errors import ApiError, conflict
+from smartrlp.db.store import Transaction
+from smartrlp.models.moderation import ModerateQuestion
+from smartrlp.realtime import protocol
 from smartrlp.services import screening
-from smartrlp.services.events import event_by_slug
-from smartrlp.services.questions import (
-    QUESTION_COLUMNS,
-    STATUSES,
-    audience_of,
-    question_in_event,
-    question_json,
-)
-from smartrlp.web.auth import moderator_page_access, require_moderator
-from smartrlp.web.http import app_state, json_response, path_id, read_json
-from smartrlp.web.pages import page_config, render
+from smartrlp.services.accounts import Moderator
+from smartrlp.services.context import Context
+from smartrlp.services.questions import QUESTION_COLUMNS, audience_of, question_in_event, question_json
+
+# States in which a question is not in front of the audience; putting it on air approves it.
+_OFF_THE_FLOOR = ("pending", "rejected")
+# A question that moves into one of these leaves the air with it.
+_LEAVES_THE_AIR = ("pending", "rejected", "answered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +34,45 @@ class QuestionState:
     answer: str | None = None
 
 
+def current_state(question: sqlite3.Row, on_air_id: int | None) -> QuestionState:
+    return QuestionState(
+        status=question["status"], text=question["text"], on_air=question["id"] == on_air_id, answer=question["answer"]
+    )
+
+
+def target_state(current: QuestionState, body: ModerateQuestion) -> QuestionState:
+    """The state the moderator asks for: the fields sent, and what they imply for the others."""
+    status, text, on_air, answer = current.status, current.text, current.on_air, current.answer
+    if body.sent("answer"):
+        # Null or blank (both None by now) removes the written answer.
+        answer = body.answer
+    if body.sent("status"):
+        status = body.status
+        # A question that leaves the floor leaves the air with it.
+        if status != current.status and status in _LEAVES_THE_AIR:
+            on_air = False
+    if body.sent("text"):
+        text = body.text
+    if body.sent("highlighted"):
+        on_air = body.highlighted
+        # Putting a question on air shows it to everyone, so it is approved at the same time.
+        if on_air and status in _OFF_THE_FLOOR:
+            status = "approved"
+    return QuestionState(status=status, text=text, on_air=on_air, answer=answer)
+
+
+async def _on_air_id(tx: Transaction, event_id: int) -> int | None:
+    row = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event_id})
+    assert row is not None
+    return row["on_air_question_id"]
+
+
 async def _apply(
-    tx: Transaction, request: Request, event_id: int, question: sqlite3.Row, target: QuestionState
+    ctx: Context, tx: Transaction, event_id: int, question: sqlite3.Row, target: QuestionState
 ) -> dict[str, Any]:
     """Bring the question to `target`, log the change(s) and return the question as now stored."""
-    hub = app_state(request).hub
-    event = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event_id})
-    assert event is not None
-    was_on_air_id = event["on_air_question_id"]
-    now = utcnow()
+    was_on_air_id = await _on_air_id(tx, event_id)
+    now = ctx.now()
     answered_at = question["answered_at"]
     if target.status == "answered" and question["status"] != "answered":
         answered_at = now
@@ -76,9 +98,8 @@ async def _apply(
     elif was_on_air_id == question["id"]:
         on_air_id = None
     data = question_json(row, on_air_id)
-    await changes.record(
+    await ctx.log.record(
         tx,
-        hub,
         event_id,
         protocol.QUESTION,
         {"question": data},
@@ -87,91 +108,13 @@ async def _apply(
     )
     if on_air_id != was_on_air_id:
         await tx.execute("UPDATE events SET on_air_question_id = :q WHERE id = :id", {"q": on_air_id, "id": event_id})
-        await changes.record(
+        await ctx.log.record(
             tx,
-            hub,
             event_id,
             protocol.ON_AIR,
             {"question_id": on_air_id, "question": data if on_air_id == question["id"] else None},
         )
     return data
-
-
-def _current_state(question: sqlite3.Row, on_air_id: int | None) -> QuestionState:
-    return QuestionState(
-        status=question["status"], text=question["text"], on_air=question["id"] == on_air_id, answer=question["answer"]
-    )
-
-
-def _target_state(current: QuestionState, body: dict[str, Any]) -> QuestionState:
-    known = {"status", "text", "highlighted", "answer", "version"}
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise invalid(f"Unknown field {unknown[0]!r}; send any of status, text, highlighted, answer.", unknown[0])
-    status, text, on_air, answer = current.status, current.text, current.on_air, current.answer
-    if "answer" in body:
-        # Empty or null removes the written answer.
-        answer = clean_text(body["answer"], field="answer", max_length=FIELD_LIMITS["answer"], required=False)
-    if "status" in body:
-        if body["status"] not in STATUSES:
-            raise invalid(f"'status' must be one of {', '.join(STATUSES)}.", "status")
-        status = body["status"]
-        # A question that leaves the floor leaves the air with it.
-        if status != current.status and status in {"pending", "rejected", "answered"}:
-            on_air = False
-    if "text" in body:
-        text = clean_text(body["text"], field="text", max_length=FIELD_LIMITS["question_text"], required=True) or text
-    if "highlighted" in body:
-        if not isinstance(body["highlighted"], bool):
-            raise invalid("'highlighted' must be true or false.", "highlighted")
-        on_air = body["highlighted"]
-        # Putting a question on air shows it to everyone, so it is approved at the same time.
-        if on_air and status in {"pending", "rejected"}:
-            status = "approved"
-    return QuestionState(status=status, text=text, on_air=on_air, answer=answer)
-
-
-async def update_question(request: Request) -> Response:
-    state = app_state(request)
-    event = await event_by_slug(state.db, request.path_params["slug"])
-    moderator = await require_moderator(request, event["id"])
-    question_id = path_id(request)
-    body = await read_json(request)
-    expected_version = body.get("version")
-    if expected_version is not None and (not isinstance(expected_version, int) or isinstance(expected_version, bool)):
-        raise invalid("'version' must be a whole number.", "version")
-    async with state.db.transaction() as tx:
-        question = await question_in_event(tx, event["id"], question_id)
-        on_air = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event["id"]})
-        assert on_air is not None
-        if expected_version is not None and expected_version != question["version"]:
-            raise ApiError(
-                409,
-                "version_conflict",
-                "Someone else changed this question meanwhile; reload it and retry.",
-                details={"question": question_json(question, on_air["on_air_question_id"])},
-            )
-        before = _current_state(question, on_air["on_air_question_id"])
-        after = _target_state(before, body)
-        if after.on_air and not before.on_air and before.status in {"pending", "rejected"}:
-            await _refuse_airing_held(tx, question_id)
-        if after == before:
-            # Idempotent: a double click or a retried request changes nothing and logs nothing.
-            return json_response(question_json(question, on_air["on_air_question_id"]))
-        data = await _apply(tx, request, event["id"], question, after)
-        await tx.execute(
-            "INSERT INTO moderation_actions (event_id, moderator_id, question_id, before_state, after_state, "
-            "created_at) VALUES (:event_id, :moderator_id, :question_id, :before, :after, :now)",
-            {
-                "event_id": event["id"],
-                "moderator_id": moderator.id,
-                "question_id": question_id,
-                "before": json.dumps(asdict(before)),
-                "after": json.dumps(asdict(after)),
-                "now": utcnow(),
-            },
-        )
-    return json_response(data)
 
 
 async def _refuse_airing_held(tx: Transaction, question_id: int) -> None:
@@ -182,45 +125,61 @@ async def _refuse_airing_held(tx: Transaction, question_id: int) -> None:
         raise conflict("held_question", "This question was held for review; approve it before putting it on air.")
 
 
-async def undo_last(request: Request) -> Response:
-    state = app_state(request)
-    event = await event_by_slug(state.db, request.path_params["slug"])
-    moderator = await require_moderator(request, event["id"])
-    async with state.db.transaction() as tx:
+async def update_question(
+    ctx: Context, event_id: int, question_id: int, body: ModerateQuestion, *, moderator: Moderator
+) -> dict[str, Any]:
+    """Change the question as asked, log it and keep the action for undo; a change to nothing does nothing."""
+    async with ctx.db.transaction() as tx:
+        question = await question_in_event(tx, event_id, question_id)
+        on_air_id = await _on_air_id(tx, event_id)
+        if body.version is not None and body.version != question["version"]:
+            raise ApiError(
+                409,
+                "version_conflict",
+                "Someone else changed this question meanwhile; reload it and retry.",
+                details={"question": question_json(question, on_air_id)},
+            )
+        before = current_state(question, on_air_id)
+        after = target_state(before, body)
+        if after.on_air and not before.on_air and before.status in _OFF_THE_FLOOR:
+            await _refuse_airing_held(tx, question_id)
+        if after == before:
+            # Idempotent: a double click or a retried request changes nothing and logs nothing.
+            return question_json(question, on_air_id)
+        data = await _apply(ctx, tx, event_id, question, after)
+        await tx.execute(
+            "INSERT INTO moderation_actions (event_id, moderator_id, question_id, before_state, after_state, "
+            "created_at) VALUES (:event_id, :moderator_id, :question_id, :before, :after, :now)",
+            {
+                "event_id": event_id,
+                "moderator_id": moderator.id,
+                "question_id": question_id,
+                "before": json.dumps(asdict(before)),
+                "after": json.dumps(asdict(after)),
+                "now": ctx.now(),
+            },
+        )
+    return data
+
+
+async def undo_last(ctx: Context, event_id: int, *, moderator: Moderator) -> dict[str, Any]:
+    """Undo the moderator's own last action in the event, unless someone changed the question since."""
+    async with ctx.db.transaction() as tx:
         action = await tx.fetchone(
             "SELECT id, question_id, before_state, after_state FROM moderation_actions "
             "WHERE event_id = :event_id AND moderator_id = :moderator_id AND undone_at IS NULL "
             "ORDER BY id DESC LIMIT 1",
-            {"event_id": event["id"], "moderator_id": moderator.id},
+            {"event_id": event_id, "moderator_id": moderator.id},
         )
         if action is None:
             raise ApiError(404, "nothing_to_undo", "You have no action in this event left to undo.")
-        question = await question_in_event(tx, event["id"], action["question_id"])
-        on_air = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event["id"]})
-        assert on_air is not None
-        current = _current_state(question, on_air["on_air_question_id"])
+        question = await question_in_event(tx, event_id, action["question_id"])
+        current = current_state(question, await _on_air_id(tx, event_id))
         if current != QuestionState(**json.loads(action["after_state"])):
             raise conflict("changed_since", "The question was changed after your action; undo it by hand.")
         before = QuestionState(**json.loads(action["before_state"]))
-        data = await _apply(tx, request, event["id"], question, before)
+        data = await _apply(ctx, tx, event_id, question, before)
         await tx.execute(
-            "UPDATE moderation_actions SET undone_at = :now WHERE id = :id", {"now": utcnow(), "id": action["id"]}
+            "UPDATE moderation_actions SET undone_at = :now WHERE id = :id", {"now": ctx.now(), "id": action["id"]}
         )
-    return json_response({"undone_action_id": action["id"], "question": data})
-
-
-async def moderator_page(request: Request) -> Response:
-    state = app_state(request)
-    event = await event_by_slug(state.db, request.path_params["slug"])
-    moderator = await moderator_page_access(request, event["id"])
-    if isinstance(moderator, Response):
-        return moderator
-    config = page_config({"slug": event["slug"], "moderator": moderator.name})
-    return render(request, "moderate.html", event=dict(event), moderator=moderator, config=config)
-
-
-routes = [
-    Route("/api/events/{slug}/questions/{question_id}", update_question, methods=["PATCH"]),
-    Route("/api/events/{slug}/moderation/undo", undo_last, methods=["POST"]),
-    Route("/e/{slug}/moderate", moderator_page, methods=["GET"]),
-]
+    return {"undone_action_id": action["id"], "question": data}

@@ -122,4 +122,3 @@ def held_words_json(words: list[str]) -> str | None:
 def is_held(question: sqlite3.Row) -> bool:
     """Whether the question was held by the filter or a block (read with `held_words, held_device`)."""
     return question["held_words"] is not None or bool(question["held_device"])
-

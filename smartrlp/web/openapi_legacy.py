@@ -8,12 +8,11 @@ from smartrlp import __version__
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.models.questions import STATUSES
 from smartrlp.realtime.protocol import REACTION_KINDS
-from smartrlp.services.abuse import REPORT_REASONS
 from smartrlp.services.export import CSV_PARTS
 from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
 
-MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
+MAX_TEXT, MAX_NAME = (FIELD_LIMITS[n] for n in ("question_text", "question_name"))
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -245,38 +244,6 @@ def _build_schema() -> dict[str, Any]:
                     },
                 }
             },
-            "/api/events/{slug}/questions/{question_id}": {
-                "patch": {
-                    "summary": "Moderate a question",
-                    "security": MODERATOR,
-                    "parameters": [SLUG, QUESTION_ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "status": {"type": "string", "enum": list(STATUSES)},
-                                        "text": {"type": "string", "maxLength": MAX_TEXT},
-                                        "highlighted": {"type": "boolean"},
-                                        "answer": {"type": ["string", "null"], "maxLength": MAX_ANSWER},
-                                        "version": {
-                                            "type": "integer",
-                                            "description": "Refuse with 409 unless this is current",
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(_ref("Question"), "The question as now stored"),
-                        **_errors(400, 401, 403, 404, 409, 413, 415, 422),
-                    },
-                }
-            },
             **_poll_paths(),
             **_studio_paths(),
             "/api/events/{slug}/agenda/current": {
@@ -301,24 +268,6 @@ def _build_schema() -> dict[str, Any]:
                 }
             },
             **_export_paths(),
-            **_abuse_paths(),
-            "/api/events/{slug}/moderation/undo": {
-                "post": {
-                    "summary": "Undo your last moderation action in this event",
-                    "security": MODERATOR,
-                    "parameters": [SLUG],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {"undone_action_id": {"type": "integer"}, "question": _ref("Question")},
-                            },
-                            "Undone",
-                        ),
-                        **_errors(401, 403, 404, 409),
-                    },
-                }
-            },
         },
     }
 
@@ -572,178 +521,3 @@ def _export_paths() -> dict[str, Any]:
             }
         },
     }
-
-
-def _abuse_paths() -> dict[str, Any]:
-    note = {
-        "type": "object",
-        "properties": {
-            "question_id": {"type": "integer"},
-            "held_words": {"type": "array", "items": {"type": "string"}},
-            "held_device": {"type": "boolean"},
-            "device_blocked": {"type": "boolean"},
-            "reports": {"type": "integer", "minimum": 0},
-            "report_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
-        },
-    }
-    block = {
-        "type": "object",
-        "properties": {
-            "question_id": {"type": ["integer", "null"], "description": "The device's first question in the event."},
-            "text": {"type": ["string", "null"]},
-            "created_at": {"type": ["string", "null"], "format": "date-time"},
-            "blocked_at": {"type": "string", "format": "date-time"},
-            "questions": {"type": "integer"},
-        },
-    }
-    words = {"type": "object", "properties": {"words": {"type": "array", "items": {"type": "string"}}}}
-    blocked = {
-        "type": "object",
-        "properties": {
-            "blocked": {"type": "boolean"},
-            "question_ids": {"type": "array", "items": {"type": "integer"}},
-            "blocks": {"type": "array", "items": block},
-        },
-    }
-    counts = {"type": "object", "properties": {"cast": {"type": "integer"}, "not_counted": {"type": "integer"}}}
-    word_param = {"name": "word", "in": "path", "required": True, "schema": {"type": "string"}}
-    return {
-        "/api/events/{slug}/moderation/notes": {
-            "get": {
-                "summary": "Why questions were held, their reports, blocked devices and the event's filter words",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "seq": {"type": "integer"},
-                                "notes": {"type": "array", "items": note},
-                                "words": words["properties"]["words"],
-                                "blocks": {"type": "array", "items": block},
-                            },
-                        },
-                        "Notes",
-                    ),
-                    **_errors(401, 403, 404),
-                },
-            }
-        },
-        "/api/events/{slug}/words": {
-            "get": {
-                "summary": "The event's own filter words (in addition to the shipped lists)",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "responses": {"200": _json(words, "Words"), **_errors(401, 403, 404)},
-            },
-            "post": {
-                "summary": "Add a word or phrase to the event's filter (trailing * matches word beginnings)",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "requestBody": _body({"word": {"type": "string", "maxLength": 60}}, ["word"]),
-                "responses": {
-                    "201": _json(words, "Added"),
-                    "200": _json(words, "Already there"),
-                    **_errors(401, 403, 404, 409, 415, 422),
-                },
-            },
-        },
-        "/api/events/{slug}/words/{word}": {
-            "delete": {
-                "summary": "Remove one of the event's filter words",
-                "security": MODERATOR,
-                "parameters": [SLUG, word_param],
-                "responses": {"200": _json(words, "Removed"), **_errors(401, 403, 404)},
-            }
-        },
-        "/api/events/{slug}/device-blocks": {
-            "get": {
-                "summary": "Blocked devices, each named by its first question",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "responses": {
-                    "200": _json(
-                        {"type": "object", "properties": {"blocks": {"type": "array", "items": block}}}, "Blocks"
-                    ),
-                    **_errors(401, 403, 404),
-                },
-            }
-        },
-        "/api/events/{slug}/questions/{question_id}/device-block": {
-            "post": {
-                "summary": "Block the device that asked this question (new questions held, votes not counted)",
-                "security": MODERATOR,
-                "parameters": [SLUG, QUESTION_ID],
-                "responses": {"200": _json(blocked, "Blocked"), **_errors(401, 403, 404, 409)},
-            },
-            "delete": {
-                "summary": "Lift the block of the device that asked this question",
-                "security": MODERATOR,
-                "parameters": [SLUG, QUESTION_ID],
-                "responses": {"200": _json(blocked, "Unblocked"), **_errors(401, 403, 404, 409)},
-            },
-        },
-        "/api/events/{slug}/questions/{question_id}/device": {
-            "get": {
-                "summary": "What the device that asked this question sent in this event",
-                "security": MODERATOR,
-                "parameters": [SLUG, QUESTION_ID],
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "blocked": {"type": "boolean"},
-                                "blocked_at": {"type": ["string", "null"], "format": "date-time"},
-                                "questions": {"type": "array", "items": {"type": "object"}},
-                                "votes": counts,
-                                "ballots": counts,
-                                "reports_sent": {"type": "integer"},
-                            },
-                        },
-                        "History",
-                    ),
-                    **_errors(401, 403, 404, 409),
-                },
-            }
-        },
-        "/api/events/{slug}/questions/{question_id}/reports": {
-            "post": {
-                "summary": "Report a public question to the moderators (once per device)",
-                "parameters": [SLUG, QUESTION_ID],
-                "requestBody": _body({"reason": {"type": "string", "enum": list(REPORT_REASONS)}}),
-                "responses": {
-                    "201": _json({"type": "object", "properties": {"reported": {"type": "boolean"}}}, "Reported"),
-                    "200": _json({"type": "object", "properties": {"reported": {"type": "boolean"}}}, "Already"),
-                    **_errors(400, 404, 415, 422),
-                },
-            },
-            "delete": {
-                "summary": "Dismiss the question's open reports",
-                "security": MODERATOR,
-                "parameters": [SLUG, QUESTION_ID],
-                "responses": {
-                    "200": _json({"type": "object", "properties": {"dismissed": {"type": "integer"}}}, "Dismissed"),
-                    **_errors(401, 403, 404),
-                },
-            },
-        },
-        "/api/events/{slug}/reports/mine": {
-            "get": {
-                "summary": "The questions this device reported",
-                "parameters": [SLUG],
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {"question_ids": {"type": "array", "items": {"type": "integer"}}},
-                        },
-                        "Reported questions",
-                    ),
-                    **_errors(404),
-                },
-            }
-        },
-    }
-
