@@ -47,6 +47,8 @@ class Spec:
     query: type[Body] | None
     response: type[BaseModel] | None
     status: int
+    # Other success statuses with the same body (200 for "there already" beside 201 for "created").
+    also: tuple[int, ...]
     errors: tuple[int, ...]
     moderator: bool
     rate_limited: bool
@@ -89,6 +91,7 @@ class Endpoints:
         query: type[Body] | None = None,
         response: type[BaseModel] | None = None,
         status: int = 200,
+        also: Iterable[int] = (),
         errors: Iterable[int] = (),
         moderator: bool = False,
         rate_limited: bool = False,
@@ -105,6 +108,7 @@ class Endpoints:
                 query=query,
                 response=response,
                 status=status,
+                also=tuple(also),
                 errors=tuple(errors),
                 moderator=moderator,
                 rate_limited=rate_limited,

@@ -83,7 +83,8 @@ def _operation(spec: Spec) -> dict[str, Any]:
     if spec.status == 204 or spec.response is None:
         responses[str(spec.status)] = {"description": "Done"}
     else:
-        responses[str(spec.status)] = _json(_ref(spec.response), spec.response.__doc__ or "The result")
+        for status in (spec.status, *spec.also):
+            responses[str(status)] = _json(_ref(spec.response), spec.response.__doc__ or "The result")
     for status in spec.statuses:
         responses[str(status)] = _json(_ref(ErrorBody), STATUS_TEXTS[status])
         if status in {429, 503}:

@@ -48,7 +48,9 @@ async def list_words(request: Request, event: sqlite3.Row) -> dict[str, Any]:
     return await abuse.words(app_state(request).ctx, event["id"])
 
 
-@api.post("/api/events/{slug}/words", body=AddWord, response=AddedWord, status=201, errors=(409,), moderator=True)
+@api.post(
+    "/api/events/{slug}/words", body=AddWord, response=AddedWord, status=201, also=(200,), errors=(409,), moderator=True
+)
 async def add_word(request: Request, event: sqlite3.Row, body: AddWord) -> dict[str, Any] | Response:
     """Add a word or phrase to the event's filter (a trailing * catches word beginnings)
 
@@ -106,7 +108,14 @@ async def device_history(request: Request, event: sqlite3.Row) -> dict[str, Any]
     return await abuse.device_history(app_state(request).ctx, event["id"], path_id(request))
 
 
-@api.post("/api/events/{slug}/questions/{question_id}/reports", body=ReportQuestion, response=Reported, status=201)
+@api.post(
+    "/api/events/{slug}/questions/{question_id}/reports",
+    body=ReportQuestion,
+    response=Reported,
+    status=201,
+    also=(200,),
+    errors=(400,),
+)
 async def report_question(request: Request, event: sqlite3.Row, body: ReportQuestion) -> dict[str, Any] | Response:
     """Report a public question to the moderators (once per device; needs the device cookie)
 
