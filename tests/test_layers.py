@@ -1,4 +1,4 @@
-"""The package keeps its shape: the import-linter contracts in pyproject.toml hold, and no module grows past 500 lines."""
+"""The package keeps its shape: the import contracts in pyproject.toml hold, and no module grows past 500 lines."""
 
 from __future__ import annotations
 
