@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,37 @@ def test_readme_quick_start_matches_ci() -> None:
 def test_api_route_is_in_the_openapi_schema(method: str, path: str) -> None:
     paths = build_schema(_app_routes())["paths"]
     assert method.lower() in paths.get(path, {}), f"/openapi.json does not describe {method} {path}"
+
+
+# "`text` 1–300 characters", "`name` at most 60", "`title` (required, at most 100 characters)": a limit the prose
+# states for a field of a JSON body.
+_STATED_LIMIT = re.compile(r"`(\w+)`(?:[^`.;|]{0,40}?)(?:(\d+)[–-](\d+) characters|at most (\d+))")
+
+
+def _body_limits() -> dict[str, set[tuple[int | None, int | None]]]:
+    """For each field name of a request body: the (minLength, maxLength) pairs the schema gives it."""
+    schemas = build_schema(_app_routes())["components"]["schemas"]
+    limits: dict[str, set[tuple[int | None, int | None]]] = {}
+    for schema in schemas.values():
+        for name, field in schema.get("properties", {}).items():
+            for option in [field, *field.get("anyOf", [])]:
+                if "maxLength" in option:
+                    limits.setdefault(name, set()).add((option.get("minLength"), option["maxLength"]))
+    return limits
+
+
+def test_limits_in_api_md_agree_with_the_schema() -> None:
+    # Only the JSON API's sections: the administration's HTML forms are described in the same file but are no API.
+    api = (ROOT / "docs/api.md").read_text(encoding="utf-8")
+    api = api[api.index("## Health and schema") :]
+    limits = _body_limits()
+    stated = [m for m in _STATED_LIMIT.finditer(api) if m.group(1) in limits]
+    assert len(stated) >= 3, "the limit check found too few stated limits: has docs/api.md changed its wording?"
+    for match in stated:
+        field, low, high, at_most = match.group(1), match.group(2), match.group(3), match.group(4)
+        maximum = int(high or at_most)
+        assert maximum in {m for _, m in limits[field]}, (
+            f"docs/api.md says {match.group(0)!r}, the schema's limits for {field!r} are {sorted(limits[field])}"
+        )
+        if low is not None:
+            assert (int(low), maximum) in limits[field], f"docs/api.md says {match.group(0)!r}: min differs"
