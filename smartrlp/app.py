@@ -28,7 +28,6 @@ from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
     abuse,
     accounts,
-    agenda,
     events,
     export,
     moderation,
@@ -52,7 +51,8 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live, login, questions
+from smartrlp.web.views import admin_users, agenda, home, legal, live, login, questions
+from smartrlp.web.views import events as event_pages
 
 log = logging.getLogger("smartrlp")
 
@@ -142,7 +142,7 @@ def create_app(settings: Settings) -> Starlette:
             *admin.routes,
             *admin_users.routes,
             *agenda.routes,
-            *events.routes,
+            *event_pages.routes,
             *export.routes,
             *legal.routes,
             *questions.routes,

@@ -87,33 +87,6 @@ def _build_schema() -> dict[str, Any]:
             "answer": {"type": ["string", "null"], "description": "A moderator's written answer."},
         },
     }
-    stream = {
-        "type": "object",
-        "properties": {
-            "provider": {"type": "string", "enum": ["youtube", "facebook"]},
-            "label": {"type": "string"},
-            "url": {"type": "string"},
-            "embed_url": {"type": "string"},
-            "recipient": {"type": "string"},
-        },
-    }
-    event = {
-        "type": "object",
-        "required": ["slug", "title", "streams", "questions_open", "agenda", "seq"],
-        "properties": {
-            "slug": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "hashtag": {"type": "string"},
-            "starts_at": {"type": ["string", "null"]},
-            "ends_at": {"type": ["string", "null"]},
-            "streams": {"type": "array", "items": _ref("Stream")},
-            "questions_open": {"type": "boolean"},
-            "on_air_question_id": {"type": ["integer", "null"]},
-            "agenda": {"type": "array", "items": {"type": "object"}},
-            "seq": {"type": "integer", "description": "The event's latest change sequence number."},
-        },
-    }
     error = {
         "type": "object",
         "required": ["error"],
@@ -133,7 +106,7 @@ def _build_schema() -> dict[str, Any]:
             "description": "Live Q&A for virtual public events. Prose and the websocket protocol: docs/api.md.",
         },
         "components": {
-            "schemas": {"Question": question, "Event": event, "Stream": stream, "Error": error},
+            "schemas": {"Question": question, "Error": error},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "from `smartrlp token create`"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "srl_session"},
@@ -157,13 +130,6 @@ def _build_schema() -> dict[str, Any]:
                         ),
                         "503": _json({"type": "object"}, "Starting"),
                     },
-                }
-            },
-            "/api/events/{slug}": {
-                "get": {
-                    "summary": "An event",
-                    "parameters": [SLUG],
-                    "responses": {"200": _json(_ref("Event"), "The event"), **_errors(404)},
                 }
             },
             "/api/events/{slug}/questions": {
@@ -279,27 +245,6 @@ def _build_schema() -> dict[str, Any]:
             },
             **_poll_paths(),
             **_studio_paths(),
-            "/api/events/{slug}/agenda/current": {
-                "put": {
-                    "summary": "Mark the agenda item that is on now (or none)",
-                    "security": MODERATOR,
-                    "parameters": [SLUG],
-                    "requestBody": _body({"item_id": {"type": ["integer", "null"]}}, ["item_id"]),
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "item_id": {"type": ["integer", "null"]},
-                                    "started_at": {"type": ["string", "null"]},
-                                },
-                            },
-                            "The mark as now stored",
-                        ),
-                        **_errors(401, 403, 404, 413, 415, 422),
-                    },
-                }
-            },
             **_export_paths(),
             **_abuse_paths(),
             "/api/events/{slug}/moderation/undo": {
