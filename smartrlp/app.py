@@ -34,7 +34,6 @@ from smartrlp.services import (
     polls,
     reactions,
     retention,
-    studio,
 )
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
@@ -51,7 +50,7 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, agenda, home, legal, live, login, questions
+from smartrlp.web.views import admin_users, agenda, home, legal, live, login, questions, studio
 from smartrlp.web.views import events as event_pages
 
 log = logging.getLogger("smartrlp")

@@ -11,7 +11,6 @@ from smartrlp.realtime.protocol import REACTION_KINDS
 from smartrlp.services.abuse import REPORT_REASONS
 from smartrlp.services.export import CSV_PARTS
 from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
-from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
 
 MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
 
@@ -244,7 +243,6 @@ def _build_schema() -> dict[str, Any]:
                 }
             },
             **_poll_paths(),
-            **_studio_paths(),
             **_export_paths(),
             **_abuse_paths(),
             "/api/events/{slug}/moderation/undo": {
@@ -384,76 +382,6 @@ def _poll_paths() -> dict[str, Any]:
                     "202": _json({"type": "object", "properties": {"counted": {"type": "boolean"}}}, "Taken"),
                     **_errors(400, 404, 413, 415, 422),
                 },
-            }
-        },
-    }
-
-
-def _studio_paths() -> dict[str, Any]:
-    screen = {
-        "type": "object",
-        "properties": {
-            "mode": {"type": "string", "enum": list(SCREEN_MODES)},
-            "poll_id": {"type": ["integer", "null"]},
-        },
-    }
-    link = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "view": {"type": "string", "enum": list(VIEWS)},
-            "label": {"type": "string"},
-            "created_at": {"type": "string"},
-            "revoked_at": {"type": ["string", "null"]},
-            "url": {"type": "string", "description": "Only in the answer that creates the link."},
-        },
-    }
-    link_id = {"name": "link_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-    return {
-        "/api/events/{slug}/screen": {
-            "put": {
-                "summary": "Choose what the presenter screen and the overlay show",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "requestBody": _body(screen["properties"], ["mode"]),
-                "responses": {
-                    "200": _json(screen, "What is on screen now"),
-                    **_errors(401, 403, 404, 409, 413, 415, 422),
-                },
-            }
-        },
-        "/api/events/{slug}/studio-links": {
-            "get": {
-                "summary": "The studio links of an event (without their tokens)",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "responses": {
-                    "200": _json(
-                        {"type": "object", "properties": {"links": {"type": "array", "items": link}}}, "Links"
-                    ),
-                    **_errors(401, 403, 404),
-                },
-            },
-            "post": {
-                "summary": "Make a read-only link for the presenter screen or the overlay; its address is shown once",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "requestBody": _body(
-                    {
-                        "view": {"type": "string", "enum": list(VIEWS)},
-                        "label": {"type": "string", "maxLength": MAX_LABEL},
-                    },
-                    ["view"],
-                ),
-                "responses": {"201": _json(link, "The new link"), **_errors(401, 403, 404, 413, 415, 422)},
-            },
-        },
-        "/api/events/{slug}/studio-links/{link_id}": {
-            "delete": {
-                "summary": "Revoke a studio link",
-                "security": MODERATOR,
-                "parameters": [SLUG, link_id],
-                "responses": {"204": {"description": "Revoked"}, **_errors(401, 403, 404)},
             }
         },
     }
