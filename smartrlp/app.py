@@ -29,7 +29,6 @@ from smartrlp.services import (
     abuse,
     accounts,
     events,
-    export,
     moderation,
     polls,
     reactions,
@@ -50,7 +49,7 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, agenda, home, legal, live, login, questions, studio
+from smartrlp.web.views import admin_users, agenda, export, home, legal, live, login, questions, studio
 from smartrlp.web.views import events as event_pages
 
 log = logging.getLogger("smartrlp")

@@ -9,7 +9,6 @@ from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.models.questions import STATUSES
 from smartrlp.realtime.protocol import REACTION_KINDS
 from smartrlp.services.abuse import REPORT_REASONS
-from smartrlp.services.export import CSV_PARTS
 from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 
 MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
@@ -243,7 +242,6 @@ def _build_schema() -> dict[str, Any]:
                 }
             },
             **_poll_paths(),
-            **_export_paths(),
             **_abuse_paths(),
             "/api/events/{slug}/moderation/undo": {
                 "post": {
@@ -381,66 +379,6 @@ def _poll_paths() -> dict[str, Any]:
                 "responses": {
                     "202": _json({"type": "object", "properties": {"counted": {"type": "boolean"}}}, "Taken"),
                     **_errors(400, 404, 413, 415, 422),
-                },
-            }
-        },
-    }
-
-
-def _export_paths() -> dict[str, Any]:
-    question = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "text": {"type": "string"},
-            "name": {"type": ["string", "null"]},
-            "status": {"type": "string", "enum": list(STATUSES)},
-            "votes": {"type": "integer"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "answered_at": {"type": ["string", "null"], "format": "date-time"},
-        },
-    }
-    export = {
-        "type": "object",
-        "description": "Every question, every launched poll with its exact results; never a device id.",
-        "properties": {
-            "event": {
-                "type": "object",
-                "properties": {
-                    "slug": {"type": "string"},
-                    "title": {"type": "string"},
-                    "starts_at": {"type": ["string", "null"]},
-                    "ends_at": {"type": ["string", "null"]},
-                },
-            },
-            "questions": {"type": "array", "items": question},
-            "polls": {"type": "array", "items": {"type": "object", "description": "As GET …/polls/{poll_id}"}},
-        },
-    }
-    what = {
-        "name": "what",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": list(CSV_PARTS), "default": "questions"},
-    }
-    csv_body = {"text/csv": {"schema": {"type": "string", "description": "UTF-8 with byte order mark, RFC 4180"}}}
-    return {
-        "/api/events/{slug}/export.json": {
-            "get": {
-                "summary": "Download the event's questions and poll results as JSON",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "responses": {"200": _json(export, "The export (as an attachment)"), **_errors(401, 403, 404)},
-            }
-        },
-        "/api/events/{slug}/export.csv": {
-            "get": {
-                "summary": "Download the questions or the poll results as CSV",
-                "security": MODERATOR,
-                "parameters": [SLUG, what],
-                "responses": {
-                    "200": {"description": "The CSV file (as an attachment)", "content": csv_body},
-                    **_errors(401, 403, 404, 422),
                 },
             }
         },
