@@ -17,12 +17,10 @@ import segno
 
 from smartrlp.core.errors import ApiError, invalid
 from smartrlp.db.store import Database
-from smartrlp.models.studio import SCREEN_MODES, VIEWS, CreateStudioLink, SetScreen
+from smartrlp.models.studio import CreateStudioLink, SetScreen
 from smartrlp.realtime import protocol
 from smartrlp.services import accounts, events
 from smartrlp.services.context import Context
-
-__all__ = ["SCREEN_MODES", "VIEWS"]
 
 STUDIO_TOKEN_PREFIX = "srs_"  # noqa: S105 - a prefix that makes leaked links recognisable, not a secret
 # Longer than any token this module hands out; a longer one is not looked up at all.
