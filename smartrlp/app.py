@@ -27,13 +27,10 @@ from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
     accounts,
-    agenda,
     events,
-    export,
     polls,
     reactions,
     retention,
-    studio,
 )
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
@@ -49,8 +46,21 @@ from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, al
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
-from smartrlp.web.views import abuse, admin_users, home, legal, live, login, moderation, questions
+from smartrlp.web.views import (
+    abuse,
+    admin_users,
+    agenda,
+    export,
+    home,
+    legal,
+    live,
+    login,
+    moderation,
+    questions,
+    studio,
+)
 from smartrlp.web.views import admin_events as admin
+from smartrlp.web.views import events as event_pages
 
 log = logging.getLogger("smartrlp")
 
@@ -140,7 +150,7 @@ def create_app(settings: Settings) -> Starlette:
             *admin.routes,
             *admin_users.routes,
             *agenda.routes,
-            *events.routes,
+            *event_pages.routes,
             *export.routes,
             *legal.routes,
             *questions.routes,

@@ -211,7 +211,7 @@ def test_csv_export_refuses_an_unknown_part(shared_server: Server, filled: Fille
     assert response.status_code == 422
     assert response.json()["error"] == {
         "code": "invalid",
-        "message": "'what' must be one of questions, polls.",
+        "message": "'what' must be one of 'questions' or 'polls'.",
         "details": {"field": "what"},
     }
 

@@ -1,23 +1,19 @@
-"""Events: how they are stored, the public event API and the viewer page."""
+"""Events: how they are stored, how the API and the pages give them, and the change that tells open pages."""
 
 from __future__ import annotations
 
 import secrets
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from smartrlp.core import streams
 from smartrlp.core.errors import ApiError
 from smartrlp.db.store import Database, Transaction, utcnow
-from smartrlp.realtime import changes, protocol
+from smartrlp.realtime import protocol
+from smartrlp.realtime.changes import ChangeLog
 from smartrlp.realtime.hub import Hub
-from smartrlp.web.http import app_state, json_response
-from smartrlp.web.pages import page_config, render
+from smartrlp.services.context import Context
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read aloud on TV or typed on a phone cannot be mistaken.
 JOIN_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
@@ -86,11 +82,29 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
     }
 
 
-async def record_event_change(tx: Transaction, hub: Hub, event_id: int) -> None:
-    """Log and (after the commit) broadcast the event's fields as they now are, for the pages open on it."""
+async def log_event_change(log: ChangeLog, tx: Transaction, event_id: int) -> None:
+    """Log the event's fields as they now are, for the pages open on it (published after the commit)."""
     row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
     assert row is not None
-    await changes.record(tx, hub, event_id, protocol.EVENT, {"event": await event_details(tx, row)})
+    await log.record(tx, event_id, protocol.EVENT, {"event": await event_details(tx, row)})
+
+
+async def record_event_change(
+    log: ChangeLog | Context | Transaction, tx: Transaction | Hub, event_id: int
+) -> None:
+    """`log_event_change` as `record_event_change(ctx.log or ctx, tx, event_id)`.
+
+    The older form `record_event_change(tx, hub, event_id)` is still taken while the administration, converted on
+    another branch, calls it that way; drop it once no caller passes a hub.
+    """
+    if isinstance(log, Context):
+        log = log.log
+    if isinstance(log, ChangeLog):
+        assert isinstance(tx, Transaction)
+        await log_event_change(log, tx, event_id)
+        return
+    assert isinstance(tx, Hub)
+    await log_event_change(ChangeLog(tx), log, event_id)
 
 
 def new_join_code() -> str:
@@ -144,10 +158,12 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
     return event_id
 
 
-async def get_event(request: Request) -> Response:
-    db = app_state(request).db
-    row = await event_by_slug(db, request.path_params["slug"])
-    return json_response(await event_details(db, row))
+async def listed_events(db: Database) -> list[dict[str, Any]]:
+    """The events the start page lists: those not archived, the latest first."""
+    rows = await db.fetchall(
+        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
+    )
+    return [dict(r) for r in rows]
 
 
 def event_phase(starts_at: str | None, ends_at: str | None, now: datetime) -> str:
@@ -161,24 +177,3 @@ def event_phase(starts_at: str | None, ends_at: str | None, now: datetime) -> st
 
 def _parse_time(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-
-
-async def viewer_page(request: Request, *, phone_only: bool = False) -> Response:
-    db = app_state(request).db
-    row = await event_by_slug(db, request.path_params["slug"])
-    event = await event_details(db, row)
-    config = page_config({"slug": event["slug"], "phone_only": phone_only})
-    phase = event_phase(row["starts_at"], row["ends_at"], datetime.now(UTC))
-    return render(request, "viewer.html", event=event, config=config, phone_only=phone_only, phase=phase)
-
-
-async def phone_page(request: Request) -> Response:
-    """ "Fragen & Umfragen" without the stream, for people who watch on TV and take part by phone."""
-    return await viewer_page(request, phone_only=True)
-
-
-routes = [
-    Route("/api/events/{slug}", get_event, methods=["GET"]),
-    Route("/e/{slug}", viewer_page, methods=["GET"]),
-    Route("/e/{slug}/mitmachen", phone_page, methods=["GET"]),
-]

@@ -385,7 +385,7 @@ async def create_user_submit(request: Request) -> Response:
                 account=account,
                 password=form.password,
                 created=True,
-                login_url=f"{public_base(request)}/login",
+                login_url=f"{public_base(app_state(request).settings.public_url, str(request.base_url))}/login",
             )
         )
     return RedirectResponse(f"/admin/users?done=created#user-{user_id}", status_code=303)
@@ -476,7 +476,7 @@ async def password_submit(request: Request) -> Response:
                 account=dict(account),
                 password=password_form.password,
                 created=False,
-                login_url=f"{public_base(request)}/login",
+                login_url=f"{public_base(app_state(request).settings.public_url, str(request.base_url))}/login",
             )
         )
     return RedirectResponse(f"/admin/users/{account['id']}?done=password", status_code=303)

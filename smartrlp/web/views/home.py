@@ -7,6 +7,7 @@ import os
 from starlette.requests import Request
 from starlette.responses import Response
 
+from smartrlp.services import events
 from smartrlp.web.http import app_state, json_response
 from smartrlp.web.pages import render
 
@@ -19,8 +20,5 @@ async def healthz(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    rows = await app_state(request).db.fetchall(
-        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
-    )
-    return render(request, "home.html", events=[dict(r) for r in rows])
+    return render(request, "home.html", events=await events.listed_events(app_state(request).db))
 

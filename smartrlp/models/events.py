@@ -1,0 +1,58 @@
+"""An event as the API, the pages and the `event` websocket message give it."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import Field
+
+from smartrlp.models.agenda import AgendaItem
+from smartrlp.models.base import Reply
+from smartrlp.models.studio import Screen
+
+ModerationMode = Literal["approve", "post"]
+MODERATION_MODES: tuple[str, ...] = get_args(ModerationMode)
+StreamProvider = Literal["youtube", "facebook"]
+
+
+class Stream(Reply):
+    provider: StreamProvider
+    label: str
+    url: str
+    embed_url: str = Field(description="The privacy-friendly embed address (YouTube: youtube-nocookie.com).")
+    recipient: str = Field(description="Who receives the viewer's data once the embed loads.")
+
+
+class Panelist(Reply):
+    id: int
+    name: str
+    role: str
+
+
+class CurrentAgenda(Reply):
+    item_id: int
+    started_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class Event(Reply):
+    """The event"""
+
+    slug: str
+    title: str
+    description: str
+    hashtag: str
+    starts_at: str | None
+    ends_at: str | None
+    streams: list[Stream] = Field(description="Only the providers the event has.")
+    questions_open: bool
+    on_air_question_id: int | None
+    agenda: list[AgendaItem]
+    panelists: list[Panelist]
+    seq: int = Field(description="The event's latest change sequence number: resume the websocket from here.")
+    join_code: str = Field(description="Six characters; typed at /join or in the address /j/{code}.")
+    screen: Screen
+    moderation_mode: ModerationMode = Field(description="`approve`: questions wait; `post`: shown at once.")
+    names_allowed: bool
+    archived: bool
+    recording_url: str | None
+    current_agenda: CurrentAgenda | None = Field(description="The item a moderator marked as on now (null: none).")
