@@ -7,7 +7,6 @@ import asyncio
 import getpass
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,9 +15,10 @@ from pathlib import Path
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import Settings, SettingsError
 from smartrlp.db.store import Database
+from smartrlp.models.accounts import ROLES
 from smartrlp.realtime.broker import check_url
-from smartrlp.services import accounts, export, retention
-from smartrlp.services.demo import DEMO_SLUG, ensure_demo_event
+from smartrlp.services import accounts, demo, export, retention, users
+from smartrlp.services.context import Context
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -34,11 +34,20 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]
         await db.close()
 
 
+async def _with_context(settings: Settings, work: Callable[[Context], Awaitable[int]]) -> int:
+    """Run `work` with the services' context over the database: the same functions the web pages call."""
+
+    async def with_db(db: Database) -> int:
+        return await work(Context.offline(db, settings))
+
+    return await _with_db(settings, with_db)
+
+
 def _read_password(prompt: str) -> str:
     if sys.stdin.isatty():
         first = getpass.getpass(prompt)
         if getpass.getpass("Noch einmal: ") != first:
-            raise accounts.AccountError("The two passwords differ.")
+            raise accounts.AccountError(accounts.problem("passwords_differ", "The two passwords differ."))
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -63,19 +72,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     base = f"http://{'localhost' if args.host in {'0.0.0.0', '::'} else args.host}:{args.port}"  # noqa: S104
 
-    async def prepare(db: Database) -> int:
+    async def prepare(ctx: Context) -> int:
         if args.demo:
-            await ensure_demo_event(db)
-            print(f"Demo-Veranstaltung:  {base}/e/{DEMO_SLUG}")
-            print(f"Moderation:          {base}/e/{DEMO_SLUG}/moderate")
-            if await db.fetchone("SELECT 1 FROM moderators") is None:
-                password = secrets.token_urlsafe(12)
-                await accounts.add_moderator(db, "demo", password, role="admin")
-                print(f"Demo-Moderator:      Name 'demo', Passwort '{password}' (nur dieses eine Mal angezeigt)")
+            await demo.ensure_demo_event(ctx)
+            print(f"Demo-Veranstaltung:  {base}/e/{demo.DEMO_SLUG}")
+            print(f"Moderation:          {base}/e/{demo.DEMO_SLUG}/moderate")
+            password = await demo.ensure_demo_admin(ctx)
+            if password is not None:
+                shown = f"Name '{demo.DEMO_ADMIN}', Passwort '{password}'"
+                print(f"Demo-Moderator:      {shown} (nur dieses eine Mal angezeigt)")
         return 0
 
     app = create_app(settings)  # first, so that a wrong setting ends here with a clear message
-    asyncio.run(_with_db(settings, prepare))
+    asyncio.run(_with_context(settings, prepare))
     sys.stdout.flush()
     # serve, not uvicorn.run: on shutdown live connections are closed with 1001 (going away), not cut off.
     options = {"host": args.host, "port": args.port, "log_level": settings.log_level, "access_log": settings.access_log}
@@ -92,13 +101,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_moderator_add(args: argparse.Namespace) -> int:
     password = _read_password(f"Passwort für {args.name}: ")
 
-    async def work(db: Database) -> int:
-        moderator = await accounts.add_moderator(db, args.name, password, role=args.role, event_slugs=args.event)
-        scope = ", ".join(args.event) if args.event else "alle Veranstaltungen"
+    async def work(ctx: Context) -> int:
+        event_ids = await users.event_ids_by_slug(ctx, args.event or [])
+        moderator = await users.create_account(ctx, args.name, password, role=args.role, event_ids=event_ids)
+        # An admin moderates every event, whatever --event said (as in /admin/users).
+        scope = ", ".join(args.event) if args.event and moderator.role != "admin" else "alle Veranstaltungen"
         print(f"Moderator {moderator.name!r} ({moderator.role}) angelegt für {scope}.")
         return 0
 
-    return asyncio.run(_with_db(_settings(args), work))
+    return asyncio.run(_with_context(_settings(args), work))
 
 
 def cmd_admin_add(args: argparse.Namespace) -> int:
@@ -109,18 +120,18 @@ def cmd_admin_add(args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    async def work(db: Database) -> int:
-        token = await accounts.create_token(db, args.name, args.label)
+    async def work(ctx: Context) -> int:
+        token = await accounts.create_token(ctx, args.name, args.label)
         print(f"Token für {args.name!r} (nur dieses eine Mal angezeigt):")
         print(token)
         return 0
 
-    return asyncio.run(_with_db(_settings(args), work))
+    return asyncio.run(_with_context(_settings(args), work))
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    async def work(db: Database) -> int:
-        rows = await accounts.list_tokens(db, args.name)
+    async def work(ctx: Context) -> int:
+        rows = await accounts.list_tokens(ctx, args.name)
         shown = [r for r in rows if args.all or r["revoked_at"] is None]
         if not shown:
             print("Keine Tokens." if not rows else "Keine gültigen Tokens (--all zeigt auch widerrufene).")
@@ -132,16 +143,16 @@ def cmd_token_list(args: argparse.Namespace) -> int:
             print("\t".join(str(cell) for cell in cells))
         return 0
 
-    return asyncio.run(_with_db(_settings(args), work))
+    return asyncio.run(_with_context(_settings(args), work))
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    async def work(db: Database) -> int:
-        row = await accounts.revoke_token(db, args.id)
+    async def work(ctx: Context) -> int:
+        row = await accounts.revoke_token(ctx, args.id)
         print(f"Token {row['id']} von {row['moderator']!r} widerrufen; es gilt ab sofort nicht mehr.")
         return 0
 
-    return asyncio.run(_with_db(_settings(args), work))
+    return asyncio.run(_with_context(_settings(args), work))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -214,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(dest="action", required=True)
     add = moderator.add_parser("add", parents=[db_option], help="add a moderator (password from prompt or stdin)")
     add.add_argument("name")
-    add.add_argument("--role", choices=accounts.ROLES, default="moderator")
+    add.add_argument("--role", choices=ROLES, default="moderator")
     add.add_argument(
         "--event", action="append", metavar="SLUG", help="restrict to this event (repeatable); default: every event"
     )

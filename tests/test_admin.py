@@ -271,7 +271,7 @@ def test_closing_questions_hides_the_form_and_refuses_questions(
 
 
 def test_slugify_keeps_german_words_readable() -> None:
-    from smartrlp.web.views.admin_events import slugify
+    from smartrlp.services.event_admin import slugify
 
     assert slugify("Bürgerdialog: Straßenbau & Grünflächen") == "buergerdialog-strassenbau-gruenflaechen"
     assert slugify("!!!") == "veranstaltung"

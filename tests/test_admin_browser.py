@@ -90,6 +90,6 @@ def test_an_admin_with_an_english_browser_creates_an_event_in_english(pages: Pag
 
 
 def slug_of(title: str) -> str:
-    from smartrlp.web.views.admin_events import slugify
+    from smartrlp.services.event_admin import slugify
 
     return slugify(title)

@@ -1,9 +1,10 @@
-"""The demo event, from the public announcement of "Smart RLP" (19 January 2021, Kaiserslautern)."""
+"""The demo event, from the public announcement of "Smart RLP" (19 January 2021, Kaiserslautern), and the demo
+administrator that `smartrlp serve --demo` makes on an empty database."""
 
 from __future__ import annotations
 
-from smartrlp.db.store import Database
-from smartrlp.services.events import create_event
+from smartrlp.services import event_admin, users
+from smartrlp.services.context import Context
 
 DEMO_SLUG = "smart-rlp"
 
@@ -78,14 +79,23 @@ DEMO_PANEL = [
 ]
 
 
-async def ensure_demo_event(db: Database) -> bool:
+DEMO_ADMIN = "demo"
+
+
+async def ensure_demo_event(ctx: Context) -> bool:
     """Create the demo event unless it exists; True when it was created now."""
-    async with db.transaction() as tx:
-        if await tx.fetchone("SELECT 1 FROM events WHERE slug = :slug", {"slug": DEMO_SLUG}):
-            return False
-        event_id = await create_event(tx, DEMO_EVENT, DEMO_AGENDA)
-        await tx.executemany(
-            "INSERT INTO panelists (event_id, position, name, role) VALUES (:event_id, :position, :name, :role)",
-            [{"event_id": event_id, "position": i, **panelist} for i, panelist in enumerate(DEMO_PANEL)],
-        )
+    try:
+        await event_admin.create_event(ctx, DEMO_EVENT, DEMO_AGENDA, DEMO_PANEL)
+    except event_admin.SlugTaken:
+        return False
     return True
+
+
+async def ensure_demo_admin(ctx: Context) -> str | None:
+    """On a database without accounts, the administrator `demo` with a new password, returned to be shown once;
+    None when there are accounts already (a restart neither adds one nor changes a password)."""
+    if await users.any_account(ctx):
+        return None
+    password = users.generate_password()
+    await users.create_account(ctx, DEMO_ADMIN, password, role="admin")
+    return password

@@ -1,77 +1,59 @@
-"""Who is calling: a moderator by bearer token or login session, checked against the event.
+"""Who is calling: a moderator by bearer token or login session, checked against the event or the admin role.
 
-The one place that answers 401 or 403, or sends a page to the login form.
+The one place that answers 401 or 403, or sends a page to the login form; and the guards of the administration's
+HTML forms (the admin role, the CSRF field), so that no view imports them from another.
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired
+from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from smartrlp.core.errors import ApiError
-from smartrlp.core.i18n import gettext
-from smartrlp.db.store import utcnow
+from smartrlp.core.i18n import N_, gettext
 from smartrlp.services import accounts
-from smartrlp.web.http import CSRF_HEADER, SESSION_COOKIE, app_state, csrf_matches
+from smartrlp.web.http import CSRF_HEADER, SESSION_COOKIE, app_state, csrf_matches, csrf_token
 from smartrlp.web.middleware.security import SAFE_METHODS
+from smartrlp.web.pages import render
 
 
 async def authenticate(conn: HTTPConnection) -> accounts.Moderator | None:
     """The moderator behind a bearer token or a login session cookie, or None for a viewer.
 
     A session-authenticated state change to the JSON API must carry the page's CSRF token in `X-CSRF-Token`
-    (forms carry it as the field `csrf`, checked by the administration); bearer tokens are not sent by browsers
-    on their own and need none.
+    (forms carry it as the field `csrf`, see `checked_form`); bearer tokens are not sent by browsers on their own
+    and need none.
     """
-    state = app_state(conn)
+    ctx = app_state(conn).ctx
     authorization = conn.headers.get("authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <token>'.")
-        row = await state.db.fetchone(
-            "SELECT m.id, m.name, m.role, t.id AS token_id, t.last_used_at FROM api_tokens t "
-            "JOIN moderators m ON m.id = t.moderator_id WHERE t.token_hash = :hash AND t.revoked_at IS NULL",
-            {"hash": accounts.token_hash(token.strip())},
-        )
-        if row is None:
+        moderator = await accounts.token_moderator(ctx, token.strip())
+        if moderator is None:
             raise ApiError(401, "unauthorized", "The bearer token is not valid.")
-        if row["last_used_at"] is None or accounts.seconds_since(row["last_used_at"]) > accounts.TOUCH_EVERY_SECONDS:
-            async with state.db.transaction() as tx:
-                await tx.execute(
-                    "UPDATE api_tokens SET last_used_at = :now WHERE id = :id", {"id": row["token_id"], "now": utcnow()}
-                )
-        return accounts.Moderator.from_row(row)
+        return moderator
     session_id = session_of(conn)
-    if session_id is None:
-        return None
-    row = await state.db.fetchone(
-        "SELECT m.id, m.name, m.role, s.created_at, s.last_seen_at FROM login_sessions s "
-        "JOIN moderators m ON m.id = s.moderator_id WHERE s.id = :id",
-        {"id": session_id},
-    )
-    if row is None:
-        return None
-    settings = state.settings
-    idle = accounts.seconds_since(row["last_seen_at"])
-    # The signed cookie's timestamp enforces the absolute limit too; the database decides, so a cookie kept past
-    # its Max-Age (or a copied one) is refused. The row stays: /admin/users shows it as the last login.
-    if idle > settings.session_idle or accounts.seconds_since(row["created_at"]) > settings.session_max_age:
+    session = await accounts.live_session(ctx, session_id) if session_id is not None else None
+    if session is None:
         return None
     changes_api = conn.scope["type"] == "http" and conn.scope["method"] not in SAFE_METHODS
     if changes_api and conn.url.path.startswith("/api/") and not csrf_matches(conn, conn.headers.get(CSRF_HEADER, "")):
         raise ApiError(
             403, "csrf", f"This change needs the page's CSRF token in the {CSRF_HEADER} header; reload the page."
         )
-    if idle > min(accounts.TOUCH_EVERY_SECONDS, settings.session_idle / 4):
-        async with state.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE login_sessions SET last_seen_at = :now WHERE id = :id", {"id": session_id, "now": utcnow()}
-            )
-    return accounts.Moderator.from_row(row)
+    # After the CSRF check: a refused request does not keep the session alive.
+    await accounts.touch_session(ctx, session)
+    return session.moderator
 
 
 def session_of(conn: HTTPConnection) -> str | None:
@@ -123,3 +105,56 @@ def safe_next(target: str | None) -> str:
 def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
 
+
+# --- the administration: pages for the role `admin`, forms with a CSRF field --------------------------------------
+
+ADMINS_ONLY = N_("Die Verwaltung ist Administratorinnen und Administratoren vorbehalten.")
+
+
+async def admin_or_redirect(request: Request) -> accounts.Moderator | Response:
+    """The admin calling, or the redirect to the login form; a moderator without the role gets 403."""
+    try:
+        moderator = await authenticate(request)
+    except ApiError:
+        moderator = None
+    if moderator is None:
+        return RedirectResponse(login_url(request.url.path), status_code=303)
+    if moderator.role != "admin":
+        raise ApiError(403, "forbidden", gettext(ADMINS_ONLY))
+    return moderator
+
+
+AdminHandler = Callable[[Request, accounts.Moderator], Awaitable[Response]]
+
+
+def admins_only(handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+    """A page or form handler of the administration: called with the admin (`admin_or_redirect`), else not at all."""
+
+    @functools.wraps(handler)
+    async def guarded(request: Request) -> Response:
+        actor = await admin_or_redirect(request)
+        if isinstance(actor, Response):
+            return actor
+        return await handler(request, actor)
+
+    return guarded
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, if its `csrf` field is the token of this login session; 403 otherwise."""
+    form = await request.form()
+    sent = str(form.get("csrf", ""))
+    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+        raise ApiError(
+            403,
+            "csrf",
+            gettext("Das Formular ist abgelaufen oder kam nicht von dieser Seite. Bitte laden Sie die Seite neu."),
+        )
+    return form
+
+
+def admin_page(
+    request: Request, template: str, moderator: accounts.Moderator, status: int = 200, **context: Any
+) -> Response:
+    """An administration page: with the admin for the header and the CSRF token for its forms."""
+    return render(request, template, status=status, moderator=moderator, csrf=csrf_token(request), **context)
