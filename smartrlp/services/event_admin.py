@@ -99,7 +99,7 @@ async def update_event(ctx: Context, event_id: int, fields: Mapping[str, Any]) -
         assignments = ", ".join(f"{column} = :{column}" for column in _FORM_COLUMNS)
         values = {column: fields[column] for column in _FORM_COLUMNS}
         await tx.execute(f"UPDATE events SET {assignments} WHERE id = :id", {**values, "id": event_id})
-        await events.record_event_change(tx, ctx.hub, event_id)
+        await events.log_event_change(ctx.log, tx, event_id)
 
 
 async def duplicate_event(ctx: Context, source_id: int, title: str) -> str:
@@ -127,7 +127,7 @@ async def set_archived(ctx: Context, event_id: int, archived: bool) -> None:
             "UPDATE events SET archived_at = :archived_at WHERE id = :id",
             {"archived_at": ctx.now() if archived else None, "id": event_id},
         )
-        await events.record_event_change(tx, ctx.hub, event_id)
+        await events.log_event_change(ctx.log, tx, event_id)
 
 
 async def delete_event(ctx: Context, event_id: int) -> None:
@@ -194,7 +194,7 @@ async def _renumber_and_publish(ctx: Context, tx: Transaction, part: Part, event
         f"UPDATE {part.table} SET position = :position WHERE id = :id",
         [{"position": i, "id": r["id"]} for i, r in enumerate(ordered)],
     )
-    await events.record_event_change(tx, ctx.hub, event_id)
+    await events.log_event_change(ctx.log, tx, event_id)
 
 
 async def _in_event(tx: Transaction, part: Part, event_id: int, entry_id: int) -> bool:

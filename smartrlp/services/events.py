@@ -12,8 +12,6 @@ from smartrlp.core.errors import ApiError
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.realtime import protocol
 from smartrlp.realtime.changes import ChangeLog
-from smartrlp.realtime.hub import Hub
-from smartrlp.services.context import Context
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G: a code read aloud on TV or typed on a phone cannot be mistaken.
 JOIN_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
@@ -87,24 +85,6 @@ async def log_event_change(log: ChangeLog, tx: Transaction, event_id: int) -> No
     row = await tx.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": event_id})
     assert row is not None
     await log.record(tx, event_id, protocol.EVENT, {"event": await event_details(tx, row)})
-
-
-async def record_event_change(
-    log: ChangeLog | Context | Transaction, tx: Transaction | Hub, event_id: int
-) -> None:
-    """`log_event_change` as `record_event_change(ctx.log or ctx, tx, event_id)`.
-
-    The older form `record_event_change(tx, hub, event_id)` is still taken while the administration, converted on
-    another branch, calls it that way; drop it once no caller passes a hub.
-    """
-    if isinstance(log, Context):
-        log = log.log
-    if isinstance(log, ChangeLog):
-        assert isinstance(tx, Transaction)
-        await log_event_change(log, tx, event_id)
-        return
-    assert isinstance(tx, Hub)
-    await log_event_change(ChangeLog(tx), log, event_id)
 
 
 def new_join_code() -> str:
