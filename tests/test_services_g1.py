@@ -130,17 +130,16 @@ async def test_the_event_json_has_exactly_the_declared_keys(ctx: Context) -> Non
 
 
 @pytest.mark.anyio
-async def test_record_event_change_takes_the_log_the_context_and_the_older_hub_form(ctx: Context) -> None:
+async def test_an_event_change_is_published_after_the_commit_in_seq_order(ctx: Context) -> None:
     event = await new_event(ctx)
     recorder = Recorder()
     with ctx.hub.subscribe(event["id"], recorder):
         async with ctx.db.transaction() as tx:
-            await events.record_event_change(ctx.log, tx, event["id"])
-            await events.record_event_change(ctx, tx, event["id"])
-            await events.record_event_change(tx, ctx.hub, event["id"])
+            await events.log_event_change(ctx.log, tx, event["id"])
+            await events.log_event_change(ctx.log, tx, event["id"])
             assert recorder.messages == [], "published only after the commit"
-    assert recorder.types() == ["event"] * 3
-    assert [m["seq"] for m in recorder.messages] == [1, 2, 3]
+    assert recorder.types() == ["event"] * 2
+    assert [m["seq"] for m in recorder.messages] == [1, 2]
 
 
 # ---------------------------------------------------------------- the studio
