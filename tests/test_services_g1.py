@@ -16,7 +16,7 @@ from smartrlp.models.events import Event
 from smartrlp.models.export import Export
 from smartrlp.models.studio import CreatedStudioLink, CreateStudioLink, SetScreen, StudioLinkList
 from smartrlp.realtime.hub import Broadcast
-from smartrlp.services import accounts, agenda, events, export, studio
+from smartrlp.services import accounts, agenda, events, export, studio, users
 from smartrlp.services.context import Context
 from smartrlp.web.summary import summarise
 
@@ -172,7 +172,7 @@ async def test_the_screen_shows_launched_polls_only_and_tells_of_real_changes(ct
 async def test_a_studio_link_opens_one_view_of_one_event_until_revoked(ctx: Context) -> None:
     event = await new_event(ctx, "rat")
     other = await new_event(ctx, "kreistag")
-    moderator = await accounts.add_moderator(ctx.db, "Regie-Moderation", "ein langes Passwort", event_slugs=["rat"])
+    moderator = await users.create_account(ctx, "Regie-Moderation", "ein langes Passwort", event_ids=[event["id"]])
     body = CreateStudioLink(view="present", label="  Regie  ")
     link = await studio.create_link(ctx, event, body, moderator=moderator, base="https://live.example.de")
     CreatedStudioLink.model_validate(link)
