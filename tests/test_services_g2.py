@@ -24,7 +24,7 @@ from smartrlp.models.moderation import ModerateQuestion, Undone
 from smartrlp.models.questions import AskQuestion, Question
 from smartrlp.realtime import protocol
 from smartrlp.realtime.hub import Broadcast
-from smartrlp.services import abuse, accounts, events, moderation, questions
+from smartrlp.services import abuse, accounts, events, moderation, questions, users
 from smartrlp.services.context import Context
 
 TROLL, CITIZEN = "device-troll", "device-citizen"
@@ -88,8 +88,8 @@ async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
         event_id = await events.create_event(tx, {"slug": "bauausschuss", "title": "Bauausschuss"}, [])
         # Post-moderation: a question is public at once, unless the filter or a block holds it.
         await tx.execute("UPDATE events SET moderation_mode = 'post' WHERE id = :id", {"id": event_id})
-    alice = await accounts.add_moderator(db, "alice", "ein langes Passwort")
-    bob = await accounts.add_moderator(db, "bob", "ein langes Passwort")
+    alice = await users.create_account(ctx, "alice", "ein langes Passwort")
+    bob = await users.create_account(ctx, "bob", "ein langes Passwort")
     staff, public, troll = Page(is_staff=True), Page(device=CITIZEN), Page(device=TROLL)
     with ExitStack() as pages:
         for page in (staff, public, troll):

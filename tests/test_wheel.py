@@ -153,7 +153,7 @@ def test_installed_package_is_not_the_checkout(venv: Path, empty_dir: Path) -> N
     for found in (templates, static):
         assert Path(found).resolve().is_relative_to(package), f"{found} is not inside the installed package"
     assert Path(templates, "viewer.html").is_file()
-    assert Path(static, "js", "viewer.js").is_file()
+    assert Path(static, "js", "pages", "viewer.js").is_file()
     assert str(PROJECT_ROOT) not in path, "the checkout is on the installed interpreter's path"
 
 
@@ -223,7 +223,7 @@ def test_installed_server_serves_pages_and_everything_they_load(venv: Path, empt
                 assets += page_refs(str(response.url), response.text)
             # The English catalogue (a .po file in the wheel) is read: the English home page is English.
             assert '<html lang="en"' in client.get("/?lang=en").text
-            assert f"{server.url}/static/js/viewer.js" in assets, "the viewer page loads no viewer.js"
+            assert f"{server.url}/static/js/pages/viewer.js" in assets, "the viewer page loads no viewer.js"
 
             seen: set[str] = set()
             while assets:
@@ -234,7 +234,7 @@ def test_installed_server_serves_pages_and_everything_they_load(venv: Path, empt
                 response = assert_served(client, url)
                 if url.endswith((".js", ".mjs")):
                     assets += module_imports(url, response.text)
-            assert f"{server.url}/static/js/protocol.js" in seen, "the viewer's imports were not followed"
+            assert f"{server.url}/static/js/lib/protocol.js" in seen, "the viewer's imports were not followed"
 
             spec = client.get("/openapi.json")
             assert spec.status_code == 200
