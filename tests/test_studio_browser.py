@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -341,8 +342,12 @@ def test_a_moderator_session_gets_the_host_shortcuts(
     present = f"/e/{studio.slug}/present"
     page = log_in(pages, studio.server, f"/login?next={present}", shared_moderator_credentials, lands_on=present)
     stage = page.get_by_role("region", name="Bühnenbild")
+    # Each answer of the server takes a while, as on a busy evening: the test must wait for what it checks.
+    page.route(f"**/api/events/{studio.slug}/questions/*", lambda route: (time.sleep(0.3), route.continue_()))
     expect(page.get_by_label("Tastenkürzel")).to_contain_text("nächste Frage auf Sendung")
-    expect(stage).to_contain_text("Gerade ist keine Frage auf Sendung")
+    # The empty slide's text is always in the page, hidden while a question is on air: wait for it to be seen.
+    empty_slide = stage.get_by_text("Gerade ist keine Frage auf Sendung")
+    expect(empty_slide).to_be_visible()
     upcoming = page.get_by_role("complementary", name="Als Nächstes").get_by_role("listitem")
     expect(upcoming).to_have_count(2)  # the host sees what comes next before pressing N
 
@@ -350,7 +355,9 @@ def test_a_moderator_session_gets_the_host_shortcuts(
     expect(stage.locator("[data-question-text]")).to_have_text(top["text"])
     expect(page.get_by_role("status").filter(has_text="Nächste Frage ist auf Sendung")).to_be_visible()
     page.keyboard.press("a")
-    expect(stage).to_contain_text("Gerade ist keine Frage auf Sendung")
+    # Said once the server has answered (and so committed): only then may the API be asked what it stored.
+    expect(page.get_by_role("status").filter(has_text="Frage als beantwortet markiert")).to_be_visible()
+    expect(empty_slide).to_be_visible()
     statuses = {q["id"]: q["status"] for q in studio.moderator.questions(slug=studio.slug)}
     assert statuses == {top["id"]: "answered", first["id"]: "approved"}
     page.keyboard.press("n")
