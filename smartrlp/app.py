@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
@@ -39,7 +40,7 @@ from smartrlp.web import openapi, transport
 from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
 from smartrlp.web.middleware.body_size import BodySizeLimit
-from smartrlp.web.middleware.devices import DeviceCookie, DeviceSigner
+from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
 from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
 from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins

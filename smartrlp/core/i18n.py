@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
@@ -126,4 +127,34 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
 
 
 
+
+
+
+def language_of(scope: Mapping[str, Any]) -> tuple[str, bool]:
+    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`).
+
+    A function of its own so the decoded headers are not kept alive, with the middleware's frame, for as long as a
+    websocket stays open (thousands of them).
+    """
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
+    cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
+    code = choose_language(query, cookie, headers.get("accept-language", ""))
+    return code, query in LANGUAGES and query != cookie
+
+
+def _query_value(query: str, name: str) -> str | None:
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _cookie_value(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
 

@@ -10,9 +10,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from smartrlp.core import i18n
 from smartrlp.core.errors import ApiError
-from smartrlp.core.i18n import N_
+from smartrlp.core.i18n import N_, language_of
 from smartrlp.web.http import app_state, wants_json
-from smartrlp.web.middleware.language import language_of
 
 log = logging.getLogger("smartrlp")
 

@@ -8,6 +8,7 @@ from typing import TypedDict
 from itsdangerous import TimestampSigner
 from jinja2 import Environment
 
+from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.limits import AddressFailures, Limiter
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
@@ -16,7 +17,6 @@ from smartrlp.realtime.hub import Hub
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
-from smartrlp.web.middleware.devices import DeviceSigner
 
 
 @dataclass

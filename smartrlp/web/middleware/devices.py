@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
 
-from itsdangerous import BadSignature, Signer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,19 +25,6 @@ DEVICE_COOKIE = "srl_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceSigner:
-    signer: Signer
-
-    def issue(self) -> tuple[str, str]:
-        device = secrets.token_urlsafe(16)
-        return device, self.signer.sign(device).decode()
-
-    def verify(self, cookie_value: str) -> str | None:
-        try:
-            return self.signer.unsign(cookie_value).decode()
-        except BadSignature:
-            return None
 
 
 class DeviceCookie:

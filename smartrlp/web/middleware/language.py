@@ -6,20 +6,7 @@ from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smartrlp.core.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, language, set_language
-
-
-def language_of(scope: Scope) -> tuple[str, bool]:
-    """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`).
-
-    A function of its own so the decoded headers are not kept alive, with the middleware's frame, for as long as a
-    websocket stays open (thousands of them).
-    """
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    query = _query_value(scope.get("query_string", b"").decode("latin-1"), "lang")
-    cookie = _cookie_value(headers.get("cookie", ""), LANGUAGE_COOKIE)
-    code = choose_language(query, cookie, headers.get("accept-language", ""))
-    return code, query in LANGUAGES and query != cookie
+from smartrlp.core.i18n import LANGUAGE_COOKIE, language, language_of, set_language
 
 
 class LanguageSelector:
@@ -54,18 +41,6 @@ class LanguageSelector:
             await self.app(scope, receive, send_with_cookie)
 
 
-def _query_value(query: str, name: str) -> str | None:
-    for pair in query.split("&"):
-        key, _, value = pair.partition("=")
-        if key == name:
-            return value
-    return None
 
 
-def _cookie_value(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
