@@ -32,8 +32,6 @@ from smartrlp.services import (
     events,
     export,
     moderation,
-    polls,
-    reactions,
     retention,
     studio,
 )
@@ -52,7 +50,7 @@ from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import admin_events as admin
-from smartrlp.web.views import admin_users, home, legal, live, login, questions
+from smartrlp.web.views import admin_users, home, legal, live, login, polls, questions, reactions
 
 log = logging.getLogger("smartrlp")
 
@@ -116,8 +114,8 @@ def create_app(settings: Settings) -> Starlette:
         # The task group holds a reference to every background task and cancels them all on the way out.
         try:
             async with anyio.create_task_group() as background:
-                if isinstance(hub, ClusterHub):
-                    background.start_soon(hub.run)
+                # Started for any hub: a lone process's returns at once, a cluster's runs until cancelled.
+                background.start_soon(hub.run)
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)

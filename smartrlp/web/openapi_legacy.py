@@ -7,10 +7,8 @@ from typing import Any
 from smartrlp import __version__
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.models.questions import STATUSES
-from smartrlp.realtime.protocol import REACTION_KINDS
 from smartrlp.services.abuse import REPORT_REASONS
 from smartrlp.services.export import CSV_PARTS
-from smartrlp.services.polls import KINDS, MAX_OPTION, MAX_OPTIONS, MAX_TITLE, MAX_WORD, SCALES, STATES, VISIBILITIES
 from smartrlp.services.studio import MAX_LABEL, SCREEN_MODES, VIEWS
 
 MAX_TEXT, MAX_NAME, MAX_ANSWER = (FIELD_LIMITS[n] for n in ("question_text", "question_name", "answer"))
@@ -47,8 +45,6 @@ MODERATOR = [{"bearer": []}, {"session": []}]
 RATE_LIMITED = (
     "/api/events/{slug}/questions",
     "/api/events/{slug}/questions/{question_id}/votes",
-    "/api/events/{slug}/polls/{poll_id}/votes",
-    "/api/events/{slug}/reactions",
 )
 
 
@@ -277,7 +273,6 @@ def _build_schema() -> dict[str, Any]:
                     },
                 }
             },
-            **_poll_paths(),
             **_studio_paths(),
             "/api/events/{slug}/agenda/current": {
                 "put": {
@@ -323,125 +318,11 @@ def _build_schema() -> dict[str, Any]:
     }
 
 
-POLL_ID = {"name": "poll_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-
-
 def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
     if required:
         schema["required"] = required
     return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def _poll_paths() -> dict[str, Any]:
-    poll = {
-        "type": "object",
-        "description": "A poll; `results` only where the caller may see them, `my_ballot` only for viewers.",
-        "properties": {
-            "id": {"type": "integer"},
-            "title": {"type": "string", "maxLength": MAX_TITLE},
-            "kind": {"type": "string", "enum": list(KINDS)},
-            "state": {"type": "string", "enum": list(STATES)},
-            "results_visibility": {"type": "string", "enum": list(VISIBILITIES)},
-            "position": {"type": "integer"},
-            "max_choices": {"type": ["integer", "null"]},
-            "scale_max": {"type": ["integer", "null"], "enum": [*SCALES, None]},
-            "options": {
-                "type": "array",
-                "items": {"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}},
-            },
-            "results": {"type": "object", "properties": {"total": {"type": "integer"}}},
-            "my_ballot": {"type": ["object", "null"]},
-        },
-    }
-    labels = {"type": "array", "items": {"type": "string", "maxLength": MAX_OPTION}, "maxItems": MAX_OPTIONS}
-    content = {
-        "title": {"type": "string", "maxLength": MAX_TITLE},
-        "options": labels,
-        "max_choices": {"type": ["integer", "null"]},
-        "scale_max": {"type": ["integer", "null"], "enum": [*SCALES, None]},
-        "results_visibility": {"type": "string", "enum": list(VISIBILITIES)},
-    }
-    ballot = {
-        "options": {"type": "array", "items": {"type": "integer"}},
-        "value": {"type": "integer", "minimum": 1, "maximum": max(SCALES)},
-        "text": {"type": "string", "maxLength": MAX_WORD},
-    }
-    return {
-        "/api/events/{slug}/polls": {
-            "get": {
-                "summary": "The polls of an event (drafts only for moderators)",
-                "parameters": [SLUG],
-                "responses": {
-                    "200": _json(
-                        {"type": "object", "properties": {"polls": {"type": "array", "items": poll}}}, "Polls"
-                    ),
-                    **_errors(404),
-                },
-            },
-            "post": {
-                "summary": "Prepare a poll (as a draft)",
-                "security": MODERATOR,
-                "parameters": [SLUG],
-                "requestBody": _body({**content, "kind": {"type": "string", "enum": list(KINDS)}}, ["title", "kind"]),
-                "responses": {"201": _json(poll, "The draft"), **_errors(401, 403, 404, 413, 415, 422)},
-            },
-        },
-        "/api/events/{slug}/polls/{poll_id}": {
-            "get": {
-                "summary": "One poll",
-                "parameters": [SLUG, POLL_ID],
-                "responses": {"200": _json(poll, "The poll"), **_errors(404)},
-            },
-            "patch": {
-                "summary": "Launch, close, reset, reorder or edit a poll",
-                "security": MODERATOR,
-                "parameters": [SLUG, POLL_ID],
-                "requestBody": _body(
-                    {**content, "state": {"type": "string", "enum": list(STATES)}, "position": {"type": "integer"}}
-                ),
-                "responses": {"200": _json(poll, "The poll as now stored"), **_errors(401, 403, 404, 409, 422)},
-            },
-            "delete": {
-                "summary": "Delete a poll that is not open",
-                "security": MODERATOR,
-                "parameters": [SLUG, POLL_ID],
-                "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 409)},
-            },
-        },
-        "/api/events/{slug}/polls/{poll_id}/votes": {
-            "post": {
-                "summary": "Answer a poll; a new ballot from the same device replaces the old one",
-                "parameters": [SLUG, POLL_ID],
-                "requestBody": _body(ballot),
-                "responses": {
-                    "201": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "poll_id": {"type": "integer"},
-                                "ballot": {"type": "object"},
-                                "replaced": {"type": "boolean"},
-                            },
-                        },
-                        "Committed",
-                    ),
-                    **_errors(400, 404, 409, 413, 415, 422),
-                },
-            }
-        },
-        "/api/events/{slug}/reactions": {
-            "post": {
-                "summary": "Send a reaction (counted once per device and kind within the window)",
-                "parameters": [SLUG],
-                "requestBody": _body({"kind": {"type": "string", "enum": list(REACTION_KINDS)}}, ["kind"]),
-                "responses": {
-                    "202": _json({"type": "object", "properties": {"counted": {"type": "boolean"}}}, "Taken"),
-                    **_errors(400, 404, 413, 415, 422),
-                },
-            }
-        },
-    }
 
 
 def _studio_paths() -> dict[str, Any]:
