@@ -1,5 +1,9 @@
 """The live websocket `/ws/events/{slug}`: a snapshot or a replay from the change log, then live changes.
 
+Who is connecting (moderator, studio view, device), the receive loop and its limits are here; what the client
+gets first is built by smartrlp/services/snapshot.py, and a `react` message goes to the same service function as
+`POST …/reactions`.
+
 The connection's own task receives (pings, reactions, the disconnect); live broadcasts are written by the
 publisher through `LiveClient.deliver`, without a task per viewer, and `Hub.subscribe` always removes the
 subscription.
