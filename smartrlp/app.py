@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -29,14 +29,12 @@ from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
     accounts,
     events,
-    polls,
-    reactions,
     retention,
 )
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
-from smartrlp.web import openapi, transport
+from smartrlp.web import transport
 from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
 from smartrlp.web.middleware.body_size import BodySizeLimit
@@ -57,7 +55,9 @@ from smartrlp.web.views import (
     live,
     login,
     moderation,
+    polls,
     questions,
+    reactions,
     studio,
 )
 from smartrlp.web.views import admin_events as admin
@@ -125,8 +125,8 @@ def create_app(settings: Settings) -> Starlette:
         # The task group holds a reference to every background task and cancels them all on the way out.
         try:
             async with anyio.create_task_group() as background:
-                if isinstance(hub, ClusterHub):
-                    background.start_soon(hub.run)
+                # Started for any hub: a lone process's returns at once, a cluster's runs until cancelled.
+                background.start_soon(hub.run)
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
@@ -144,9 +144,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = by_path(
         [
-            Route("/", home.home, methods=["GET"]),
-            Route("/healthz", home.healthz, methods=["GET"]),
-            Route("/openapi.json", openapi.schema_endpoint, methods=["GET"]),
+            *home.routes,
             *login.routes,
             *admin.routes,
             *admin_users.routes,

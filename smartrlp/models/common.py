@@ -1,8 +1,10 @@
-"""Shapes that every feature shares: the error body."""
+"""Shapes that every feature shares: the error body, and the health check's answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from smartrlp.models.base import Reply
 
@@ -18,3 +20,10 @@ class ErrorBody(Reply):
     """An error: a stable machine-readable `code`, an English `message` for developers, optional `details`."""
 
     error: ErrorDetail
+
+
+class Health(Reply):
+    """The database is open"""
+
+    status: Literal["ok"]
+    worker: int = Field(description="The process id of the worker that answered (`serve --workers N`).")

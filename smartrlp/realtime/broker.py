@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -40,7 +39,7 @@ import redis.asyncio as aioredis
 from smartrlp.core.settings import SettingsError
 from smartrlp.db.store import Database
 from smartrlp.realtime import changes
-from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub, LiveHandler
 
 log = logging.getLogger("smartrlp.broker")
 
@@ -62,9 +61,6 @@ URL_SCHEMES = ("redis://", "rediss://", "unix://")
 def check_url(url: str) -> None:
     if not url.startswith(URL_SCHEMES):
         raise SettingsError(f"SMARTRLP_BROKER must be a redis://, rediss:// or unix:// address, not {url!r}")
-
-
-LiveHandler = Callable[[dict[str, Any]], None]
 
 
 def namespace_for(db_path: str) -> str:
@@ -116,6 +112,10 @@ class ClusterHub(Hub):
         else:
             self._mark_behind(broadcast.event_id, broadcast.seq)
         self._send(self.changes_channel, {"w": self.worker, "e": broadcast.event_id, "s": broadcast.seq})
+
+    def may_reach(self, event_id: int) -> bool:
+        # Viewers of the event may all be connected to other workers.
+        return True
 
     def publish_everywhere(self, broadcast: Broadcast) -> None:
         """Ephemeral state for the viewers of every worker (e.g. poll results computed once for all).

@@ -9,16 +9,19 @@ number. Measured in `docs/performance.md`.
 
 A broadcast only some may see (a pending question: moderators, the studio views and the asking device) goes to
 those subscribers only, found through two small indexes, so its cost does not grow with the number of viewers.
+
+`Hub` also offers the operations of a cluster of workers (`smartrlp.realtime.broker.ClusterHub`) with their meaning
+in one process, so that callers never ask which hub they have: ClusterHub overrides them.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 
@@ -46,6 +49,10 @@ class Broadcast:
 def text_frame(text: str) -> bytes:
     """One unmasked, uncompressed websocket text frame, as a server sends it (RFC 6455 section 5.2)."""
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+# Takes a message another worker sent with `Hub.send_live`.
+LiveHandler = Callable[[dict[str, Any]], None]
 
 
 class Subscriber(Protocol):
@@ -135,3 +142,30 @@ class Hub:
             subscribers = self._subscribers.get(event_id)
             return len(subscribers.all) if subscribers is not None else 0
         return sum(len(s.all) for s in self._subscribers.values())
+
+    def may_reach(self, event_id: int) -> bool:
+        """Whether a broadcast for the event may reach anyone, so that costly state need not be computed for none.
+
+        In one process: whether it has subscribers. ClusterHub: always (the other workers' are not counted here).
+        """
+        return self.subscriber_count(event_id) > 0
+
+    # ---------------------------------------------------------------- cluster operations, for one process
+
+    async def run(self) -> None:
+        """The hub's background work. One process has none: this returns at once, and the lifespan's task group,
+        which starts it for any hub, simply has one task fewer to cancel (ClusterHub runs until cancelled)."""
+
+    def publish_everywhere(self, broadcast: Broadcast) -> None:
+        """Ephemeral state for the viewers of every worker; in one process, those of this one."""
+        self.publish(broadcast)
+
+    def send_live(self, kind: str, payload: dict[str, Any]) -> None:
+        """Tell the other workers' `on_live(kind)` handlers; in one process there are none to tell."""
+
+    def on_live(self, kind: str, handler: LiveHandler) -> None:
+        """Call `handler` with each `kind` message another worker sends; in one process none ever comes."""
+
+    async def claim(self, key: str, seconds: float) -> bool:
+        """True for one worker per `seconds` and key, so work done for all is done once; a lone process always may."""
+        return True

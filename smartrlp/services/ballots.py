@@ -4,6 +4,9 @@ A burst of thousands of ballots within seconds is the normal case when the host 
 transaction (one fsync) per ballot would cap the rate at what the disk can sync, so `BallotWriter` commits
 whatever has queued up meanwhile in one transaction, and answers each ballot only after that commit.
 `ResultsPublisher` then tells clients the new counts a few times a second at most, however fast ballots come.
+
+`ballot_target` and `cast` are what the vote route calls: one query finds the event, the poll and its options,
+and the ballot is checked against them before it joins the queue.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.db.store import Database, Transaction, utcnow
+from smartrlp.models.polls import CHOICE_KINDS, CastBallot
 from smartrlp.realtime import protocol
-from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.services import screening
+from smartrlp.services.context import Context
 
 log = logging.getLogger("smartrlp.ballots")
 
 WORDS_SHOWN = 60
-CHOICE_KINDS = ("single", "multiple")
 
 Reader = Database | Transaction
 
@@ -312,25 +316,20 @@ class ResultsPublisher:
         poll = await self.db.fetchone(
             "SELECT id, kind, state, results_visibility, scale_max FROM polls WHERE id = :id", {"id": poll_id}
         )
-        cluster = self.hub if isinstance(self.hub, ClusterHub) else None
-        # With several workers the viewers may all be on the others, so only a lone process may skip.
-        if poll is None or (cluster is None and self.hub.subscriber_count(event_id) == 0):
+        # With several workers the viewers may all be on the others: `may_reach` is then always true.
+        if poll is None or not self.hub.may_reach(event_id):
             return
         # Results are counted from the shared database, so one worker's count serves all: per tick and poll
-        # only the worker that claims it publishes. The others keep the poll marked and try next tick, so
-        # ballots they wrote after the winner's count are not left out.
-        if cluster is not None and not await cluster.claim(f"results:{poll_id}", self.interval):
+        # only the worker that claims it publishes (in one process: always this one). The others keep the poll
+        # marked and try next tick, so ballots they wrote after the winner's count are not left out.
+        if not await self.hub.claim(f"results:{poll_id}", self.interval):
             self.mark(event_id, poll_id)
             return
         option_ids = await option_ids_of(self.db, poll_id)
         message = results_message(poll_id, await compute_results(self.db, poll, option_ids))
         # Hidden results still reach the studio views: the host may read them out.
         audience = protocol.AUDIENCE_PUBLIC if results_public(poll) else protocol.AUDIENCE_STUDIO
-        broadcast = Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message))
-        if cluster is not None:
-            cluster.publish_everywhere(broadcast)
-        else:
-            self.hub.publish(broadcast)
+        self.hub.publish_everywhere(Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message)))
         self.messages_sent += 1
 
 
@@ -341,3 +340,96 @@ async def option_ids_of(conn: Reader, poll_id: int) -> list[int]:
 
 def results_message(poll_id: int, results: dict[str, Any]) -> dict[str, Any]:
     return {"type": protocol.POLL_RESULTS, "poll_id": poll_id, "results": results}
+
+
+# --------------------------------------------------------------------------- casting a ballot (the vote route)
+
+
+@dataclass(frozen=True, slots=True)
+class BallotTarget:
+    """The poll a ballot is for, as far as checking the ballot needs it."""
+
+    event_id: int
+    poll_id: int
+    kind: str
+    state: str
+    max_choices: int | None
+    scale_max: int | None
+    option_ids: frozenset[int]
+
+
+_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max"
+
+
+async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
+    """The event's poll, or 404 naming what is missing (the event, or the poll in it)."""
+    # Event, poll and option ids in one query: in a burst of thousands of ballots every trip to the database
+    # thread counts (docs/performance.md). When it finds nothing, the separate lookups name what is missing.
+    row = await ctx.db.fetchone(
+        f"SELECT e.id AS event_id, {_TARGET_COLUMNS}, "
+        "(SELECT json_group_array(o.id) FROM poll_options o WHERE o.poll_id = p.id) AS option_ids "
+        "FROM events e JOIN polls p ON p.event_id = e.id WHERE e.slug = :slug AND p.id = :id",
+        {"slug": slug, "id": poll_id},
+    )
+    if row is None:
+        event = await ctx.db.fetchone("SELECT id FROM events WHERE slug = :slug", {"slug": slug})
+        if event is None:
+            raise ApiError(404, "event_not_found", f"There is no event {slug!r}.")
+        raise ApiError(404, "poll_not_found", f"There is no poll {poll_id} in this event.")
+    return BallotTarget(
+        event_id=int(row["event_id"]),
+        poll_id=int(row["id"]),
+        kind=row["kind"],
+        state=row["state"],
+        max_choices=row["max_choices"],
+        scale_max=row["scale_max"],
+        option_ids=frozenset(json.loads(row["option_ids"])),
+    )
+
+
+def _answer_field(kind: str) -> str:
+    """The field of a ballot that a poll of this kind takes."""
+    return "options" if kind in CHOICE_KINDS else "value" if kind == "rating" else "text"
+
+
+def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
+    """The ballot `body` makes for this poll, checked against its kind, options and scale."""
+    wanted = _answer_field(target.kind)
+    unexpected = sorted(body.model_fields_set - {wanted})
+    if unexpected:
+        raise invalid(f"A {target.kind} poll takes '{wanted}', not '{unexpected[0]}'.", unexpected[0])
+    base = {"event_id": target.event_id, "poll_id": target.poll_id, "device_id": device}
+    if target.kind in CHOICE_KINDS:
+        if body.options is None:
+            raise invalid("'options' must be a non-empty list of option ids.", "options")
+        chosen = tuple(sorted(set(body.options)))
+        if not target.option_ids.issuperset(chosen):
+            raise invalid("An option does not belong to this poll.", "options")
+        limit = 1 if target.kind == "single" else (target.max_choices or len(target.option_ids))
+        if len(chosen) > limit:
+            raise invalid(f"Choose at most {limit} option{'s' if limit > 1 else ''}.", "options")
+        return Ballot(**base, option_ids=chosen)
+    if target.kind == "rating":
+        scale = int(target.scale_max or 0)
+        if body.value is None or body.value > scale:
+            raise invalid(f"'value' must be a whole number from 1 to {scale}.", "value")
+        return Ballot(**base, value=body.value)
+    if body.text is None:
+        raise invalid("'text' is required.", "text")
+    return Ballot(**base, word=body.text)
+
+
+async def cast(
+    ctx: Context, writer: BallotWriter, target: BallotTarget, body: CastBallot, *, device: str
+) -> dict[str, Any]:
+    """A viewer's ballot, answered once the transaction holding it has committed."""
+    if target.state != "open":
+        raise conflict("poll_not_open", "This poll is not open for answers.")
+    ballot = ballot_for(target, body, device)
+    if ballot.word is not None:
+        # The shipped lists and the words the moderators added for this event.
+        word_filter = await screening.filter_for(ctx.db, ctx.word_filter, target.event_id)
+        if word_filter.blocks(ballot.word):
+            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
+    replaced = await writer.submit(ballot)
+    return {"poll_id": target.poll_id, "ballot": ballot.as_json(), "replaced": replaced}

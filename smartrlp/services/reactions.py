@@ -20,16 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from smartrlp.core.errors import invalid
+from smartrlp.models.reactions import React
 from smartrlp.realtime import protocol
-from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.services.events import event_by_slug
-from smartrlp.web.http import app_state, client_address, json_response, read_json, require_device
 
 log = logging.getLogger("smartrlp.reactions")
 
@@ -39,12 +32,6 @@ MAX_DEVICES_PER_KIND = 100_000
 SHARE_SECONDS = 2.0
 REMOTE_TTL = 3 * SHARE_SECONDS
 LIVE_KIND = "reactions"
-
-
-def check_kind(kind: object) -> str:
-    if kind not in protocol.REACTION_KINDS:
-        raise invalid(f"'kind' must be one of {', '.join(protocol.REACTION_KINDS)}.", "kind")
-    return str(kind)
 
 
 @dataclass
@@ -63,8 +50,8 @@ class ReactionMeter:
     _shared: dict[int, tuple[dict[str, int], float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.hub, ClusterHub):
-            self.hub.on_live(LIVE_KIND, self._received)
+        # Other workers' levels (in one process the hub never calls this).
+        self.hub.on_live(LIVE_KIND, self._received)
 
     def react(self, event_id: int, device: str, kind: str) -> bool:
         """Count the reaction unless this device already counted for `kind` within the window."""
@@ -111,7 +98,7 @@ class ReactionMeter:
                 del self._remote[event_id]
         return counts
 
-    def message(self, event_id: int) -> dict[str, object]:
+    def message(self, event_id: int) -> dict[str, Any]:
         return {"type": protocol.REACTIONS, "counts": self.counts(event_id), "window_seconds": int(self.window)}
 
     async def run(self) -> None:
@@ -130,8 +117,7 @@ class ReactionMeter:
             await asyncio.sleep(self.hub.pause_after(self.interval, busy_before))
 
     def _publish(self, event_id: int) -> None:
-        if isinstance(self.hub, ClusterHub):
-            self._share(self.hub, event_id, self._local_counts(event_id))
+        self._share(event_id, self._local_counts(event_id))
         counts = self.counts(event_id)
         if not any(self._local_counts(event_id).values()):
             self._seen.pop(event_id, None)
@@ -144,7 +130,8 @@ class ReactionMeter:
         # Local fan-out only: every worker sums the levels for its own viewers.
         self.hub.publish(Broadcast(event_id, EPHEMERAL_SEQ, protocol.AUDIENCE_PUBLIC, protocol.encode(message)))
 
-    def _share(self, cluster: ClusterHub, event_id: int, local: dict[str, int]) -> None:
+    def _share(self, event_id: int, local: dict[str, int]) -> None:
+        """Tell the other workers this worker's own level (the hub drops it when there are none)."""
         now = self.clock()
         last = self._shared.get(event_id)
         if last is None and not any(local.values()):
@@ -152,7 +139,7 @@ class ReactionMeter:
         if last is not None and last[0] == local and (not any(local.values()) or now - last[1] < SHARE_SECONDS):
             return
         self._shared[event_id] = (local, now)
-        cluster.send_live(LIVE_KIND, {"e": event_id, "c": local})
+        self.hub.send_live(LIVE_KIND, {"e": event_id, "c": local})
 
     def _received(self, message: dict[str, Any]) -> None:
         event_id, worker, raw = int(message["e"]), str(message["w"]), message["c"]
@@ -168,15 +155,6 @@ class ReactionMeter:
         self._wake.set()
 
 
-async def react(request: Request) -> Response:
-    state = app_state(request)
-    event = await event_by_slug(state.db, request.path_params["slug"])
-    body = await read_json(request)
-    kind = check_kind(body.get("kind"))
-    device = require_device(request)
-    state.limiter.hit("reactions", reaction_device=device, reaction_address=client_address(request))
-    counted = state.reactions.react(event["id"], device, kind)
-    return json_response({"counted": counted}, status=202)
-
-
-routes = [Route("/api/events/{slug}/reactions", react, methods=["POST"])]
+def react(meter: ReactionMeter, event_id: int, body: React, *, device: str) -> dict[str, bool]:
+    """A viewer's reaction, from `POST …/reactions` or the websocket: counted once per device and kind per window."""
+    return {"counted": meter.react(event_id, device, body.kind)}

@@ -52,6 +52,7 @@ class Spec:
     errors: tuple[int, ...]
     moderator: bool
     rate_limited: bool
+    loads_event: bool
     summary: str
     description: str
 
@@ -95,6 +96,7 @@ class Endpoints:
         errors: Iterable[int] = (),
         moderator: bool = False,
         rate_limited: bool = False,
+        loads_event: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = inspect.getdoc(handler) or ""
@@ -112,6 +114,7 @@ class Endpoints:
                 errors=tuple(errors),
                 moderator=moderator,
                 rate_limited=rate_limited,
+                loads_event=loads_event,
                 summary=" ".join(summary.split()),
                 description=description.strip(),
             )
@@ -143,7 +146,8 @@ async def event_from_path(request: Request) -> Any:
 
 def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
     wanted = set(inspect.signature(spec.handler).parameters)
-    loads_event = "{slug}" in spec.path
+    # `loads_event=False`: the handler finds the event itself, with what else it needs in the same query (ballots).
+    loads_event = "{slug}" in spec.path and spec.loads_event
 
     async def endpoint(request: Request) -> Response:
         arguments: dict[str, Any] = {}

@@ -1,5 +1,9 @@
 """The live websocket `/ws/events/{slug}`: a snapshot or a replay from the change log, then live changes.
 
+Who is connecting (moderator, studio view, device), the receive loop and its limits are here; what the client
+gets first is built by smartrlp/services/snapshot.py, and a `react` message goes to the same service function as
+`POST …/reactions`.
+
 The connection's own task receives (pings, reactions, the disconnect); live broadcasts are written by the
 publisher through `LiveClient.deliver`, without a task per viewer, and `Hub.subscribe` always removes the
 subscription.
@@ -16,16 +20,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.limits import MessageBudget
-from smartrlp.realtime import changes, protocol
-from smartrlp.services.ballots import compute_results, option_ids_of, results_message, results_public
-from smartrlp.services.events import EVENT_COLUMNS, event_details
-from smartrlp.services.polls import polls_for
-from smartrlp.services.questions import PUBLIC_STATUSES, question_json, visible_questions
-from smartrlp.services.reactions import check_kind
+from smartrlp.models.base import parse
+from smartrlp.models.reactions import React
+from smartrlp.realtime import protocol
+from smartrlp.services import reactions, snapshot
 from smartrlp.services.studio import studio_link_for
 from smartrlp.web.auth import moderator_for
 from smartrlp.web.http import app_state, client_address, device_id
 from smartrlp.web.middleware.security import same_site_request
+from smartrlp.web.state import AppState
 from smartrlp.web.transport import LiveClient, log
 
 
@@ -33,66 +36,6 @@ def _parse_since(raw: str | None) -> int | None:
     if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
     return int(raw)
-
-
-async def _send_snapshot(client: LiveClient, state: Any) -> None:
-    db = state.db
-    # Read the head first: anything committed after it arrives through the subscription.
-    event = await db.fetchone(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = :id", {"id": client.event_id})
-    assert event is not None
-    statuses = None if client.is_staff else PUBLIC_STATUSES
-    device = None if client.is_staff else client.device
-    rows = await visible_questions(db, client.event_id, statuses=statuses, device=device, sort="newest")
-    voted: list[int] = []
-    if device is not None:
-        voted_rows = await db.fetchall(
-            "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id "
-            "WHERE q.event_id = :event_id AND v.device_id = :device",
-            {"event_id": client.event_id, "device": device},
-        )
-        voted = [r["question_id"] for r in voted_rows]
-    client.last_seq = int(event["last_seq"])
-    await client.send(
-        {
-            "type": protocol.SNAPSHOT,
-            "seq": client.last_seq,
-            "role": "moderator" if client.is_staff else "studio" if client.is_studio else "viewer",
-            "event": await event_details(db, event),
-            "questions": [question_json(r, event["on_air_question_id"], device=device) for r in rows],
-            "voted": voted,
-            "polls": await polls_for(
-                db, client.event_id, is_staff=client.is_staff, device=device, all_results=client.is_studio
-            ),
-        }
-    )
-    await _send_current_state(client, state, results=False)
-
-
-async def _send_current_state(client: LiveClient, state: Any, *, results: bool) -> None:
-    """What is not in the change log: current poll results (after a replay) and the reaction levels."""
-    if results:
-        polls = await state.db.fetchall(
-            "SELECT id, kind, state, results_visibility, scale_max FROM polls "
-            "WHERE event_id = :event_id AND state != 'draft' ORDER BY position",
-            {"event_id": client.event_id},
-        )
-        for poll in polls:
-            if client.is_staff or client.is_studio or results_public(poll):
-                option_ids = await option_ids_of(state.db, poll["id"])
-                await client.send(results_message(poll["id"], await compute_results(state.db, poll, option_ids)))
-    reactions = state.reactions.message(client.event_id)
-    if any(reactions["counts"].values()):
-        await client.send(reactions)
-
-
-async def _replay(client: LiveClient, state: Any, since: int) -> None:
-    client.last_seq = since
-    for broadcast in await changes.since(state.db, client.event_id, since):
-        if changes.visible_to(broadcast, is_staff=client.is_staff, device=client.device, is_studio=client.is_studio):
-            await client.send_text(broadcast.text)
-        client.last_seq = broadcast.seq
-    await client.send({"type": protocol.SYNCED, "seq": client.last_seq})
-    await _send_current_state(client, state, results=True)
 
 
 # A client that keeps sending after being told to wait this many times over its budget is closed.
@@ -162,15 +105,17 @@ async def _receive(client: LiveClient, budget: MessageBudget | None) -> None:
 
 
 async def _react(client: LiveClient, data: dict[str, Any]) -> None:
+    """A reaction, as `POST …/reactions` takes it (the same model and service); no answer unless refused."""
     try:
-        kind = check_kind(data.get("kind"))
+        # The message's `type` is the protocol's; the body is the rest, as the HTTP route would get it.
+        body = parse(React, {"kind": data.get("kind")})
     except ApiError as error:
         await client.send({"type": protocol.ERROR, "code": error.code, "message": error.message})
         return
     if client.device is None:
         await client.send({"type": protocol.ERROR, "code": "no_device", "message": "Load the page first."})
         return
-    app_state(client.websocket).reactions.react(client.event_id, client.device, kind)
+    reactions.react(app_state(client.websocket).reactions, client.event_id, body, device=client.device)
 
 
 async def event_socket(websocket: WebSocket) -> None:
@@ -191,7 +136,7 @@ async def event_socket(websocket: WebSocket) -> None:
         state.limiter.close_connection(address)
 
 
-async def _event_socket(websocket: WebSocket, state: Any) -> None:
+async def _event_socket(websocket: WebSocket, state: AppState) -> None:
     event = await state.db.fetchone("SELECT id FROM events WHERE slug = :slug", {"slug": websocket.path_params["slug"]})
     if event is None:
         await websocket.accept()
@@ -210,11 +155,12 @@ async def _event_socket(websocket: WebSocket, state: Any) -> None:
     sender: asyncio.Task[None] | None = None
     try:
         with state.hub.subscribe(client.event_id, client):
-            head = await state.db.fetchone("SELECT last_seq FROM events WHERE id = :id", {"id": client.event_id})
-            if since is None or head is None or since > head["last_seq"]:
-                await _send_snapshot(client, state)
-            else:
-                await _replay(client, state, since)
+            # Subscribed first: what is committed while the opening is read waits in the client, and what it
+            # already covers (seq up to `opening.seq`) is skipped when it goes live.
+            opening = await snapshot.opening(state.ctx, state.reactions, client.event_id, client, since)
+            client.last_seq = opening.seq
+            for text in opening.texts:
+                await client.send_text(text)
             sender = client.go_live()
             # This task itself receives (pings, reactions, the disconnect); broadcasts need no task of their own.
             await _receive(client, state.limiter.message_budget())
