@@ -1,20 +1,12 @@
-"""Shared test machinery: the real server as a subprocess, the real CLI, HTTP and websocket clients.
+"""Test helpers: the real server as a subprocess, the real CLI, HTTP and websocket clients.
 
 Everything here talks to `python -m smartrlp` over sockets, exactly as a browser or an operator would.
 Nothing waits a fixed time: every wait polls for a condition until a deadline.
 
-Fixtures for other test modules (browser tests included):
-
-- `server`: a fresh server (own database, demo event `smart-rlp`) for one test.
-- `shared_server`: one server for a whole module, for tests that do not disturb each other.
-- `moderator_credentials` / `moderator_token`: a moderator created through the CLI on `server`,
-  and a bearer token for them. `shared_moderator_token`: the same on `shared_server`.
-- `viewer`: a factory for viewers (`Viewer`), each its own device with its own cookies.
-
-Helpers: `add_moderator`, `create_token`, `login`, `demo_credentials`, `create_event`, `run_cli`,
-`wait_until`, `ws_connect`, and `LiveSocket` (JSON messages with deadlines).
-
-The browser fixtures (`browser`, `pages`) and helpers live in browsing.py, loaded as a plugin below.
+Test modules import what they need from here (`from fixtures import Server, Viewer, bearer`); the pytest
+fixtures built from these helpers are in conftest.py. Helpers: `Server`, `Viewer`, `add_moderator`, `create_token`,
+`login`, `demo_credentials`, `create_event`, `run_cli`, `wait_until`, `ws_connect`, and `LiveSocket` (JSON messages
+with deadlines).
 """
 
 from __future__ import annotations
@@ -30,19 +22,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from smartrlp.db.store import Database
 from smartrlp.services.events import create_event as insert_event
-
-pytest_plugins = ["browsing"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SLUG = "smart-rlp"
@@ -412,98 +401,3 @@ class Viewer:
 def ws_connect(server: Server, path: str, headers: dict[str, str] | None = None) -> contextlib.AbstractContextManager:
     """A bare websocket connection (for cases that need no device), as a context manager."""
     return connect(f"{server.ws_url}{path}", additional_headers=headers or {}, open_timeout=10)
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-def _started(directory: Path) -> Iterator[Server]:
-    server = Server(directory).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    server.assert_clean_log()
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A fresh server with its own database and the demo event, for one test."""
-    yield from _started(tmp_path / "server")
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server for a module's tests that do not disturb each other."""
-    yield from _started(tmp_path_factory.mktemp("shared-server"))
-
-
-_moderator_numbers = itertools.count(1)
-
-
-def _new_moderator(server: Server) -> tuple[str, str]:
-    name = f"moderator{next(_moderator_numbers)}"
-    password = f"correct horse {name}"
-    add_moderator(server, name, password)
-    return name, password
-
-
-@pytest.fixture
-def moderator_credentials(server: Server) -> tuple[str, str]:
-    """(name, password) of a moderator of every event, created with `smartrlp moderator add` on `server`."""
-    return _new_moderator(server)
-
-
-@pytest.fixture
-def moderator_token(server: Server, moderator_credentials: tuple[str, str]) -> str:
-    """A bearer token for `moderator_credentials`, created with `smartrlp token create`."""
-    return create_token(server, moderator_credentials[0])
-
-
-@pytest.fixture(scope="module")
-def shared_moderator_credentials(shared_server: Server) -> tuple[str, str]:
-    return _new_moderator(shared_server)
-
-
-@pytest.fixture(scope="module")
-def shared_moderator_token(shared_server: Server, shared_moderator_credentials: tuple[str, str]) -> str:
-    return create_token(shared_server, shared_moderator_credentials[0])
-
-
-@pytest.fixture(scope="module")
-def shared_admin(shared_server: Server) -> Iterator[httpx.Client]:
-    """The demo administrator of `shared_server`, logged in through the login form."""
-    client = login(shared_server, *demo_credentials(shared_server))
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def viewer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Viewer]]:
-    """`viewer()` makes a new device on the test's server (`server`, else `shared_server`)."""
-    with contextlib.ExitStack() as stack:
-
-        def make(
-            on: Server | None = None,
-            headers: dict[str, str] | None = None,
-            credentials: tuple[str, str] | None = None,
-        ) -> Viewer:
-            if on is None:
-                name = "server" if "server" in request.fixturenames else "shared_server"
-                on = request.getfixturevalue(name)
-            return Viewer(on, stack, headers=headers, credentials=credentials)
-
-        yield make
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    if report.failed:
-        funcargs = getattr(item, "funcargs", {})
-        for name, value in funcargs.items():
-            if isinstance(value, Server):
-                report.sections.append((f"server log ({name})", value.log()[-20000:]))
-    return report

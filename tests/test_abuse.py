@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Server, Viewer, bearer, create_event, csrf_of
+from fixtures import Server, Viewer, bearer, create_event, csrf_of
 
 from smartrlp.db.store import Database
 from smartrlp.realtime import protocol

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browsing import Pages, log_in_and_moderate, new_event
-from conftest import Server, Viewer, bearer
+from fixtures import Server, Viewer, bearer
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser

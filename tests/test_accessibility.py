@@ -14,7 +14,7 @@ import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browsing import DESKTOP, PHONE_OPTIONS, Pages
-from conftest import SLUG, Server, Viewer, bearer, csrf_of
+from fixtures import SLUG, Server, Viewer, bearer, csrf_of
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser

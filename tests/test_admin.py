@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import SLUG, Server, Viewer, add_moderator, csrf_of, login
+from fixtures import SLUG, Server, Viewer, add_moderator, csrf_of, login
 
 
 @pytest.fixture(scope="module")

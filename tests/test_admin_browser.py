@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browsing import DESKTOP, PHONE_OPTIONS, Pages, log_in
-from conftest import Server, demo_credentials
+from fixtures import Server, demo_credentials
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import sqlite3
 import httpx
 import pytest
 from browsing import Pages, log_in, new_event
-from conftest import SLUG, Server, add_moderator, bearer, create_event, create_token, csrf_of, demo_credentials, login
+from fixtures import SLUG, Server, add_moderator, bearer, create_event, create_token, csrf_of, demo_credentials, login
 from playwright.sync_api import expect
 
 USERS = "/admin/users"

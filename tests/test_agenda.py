@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from browsing import Pages, expect_live, log_in_and_moderate
-from conftest import SLUG, Server, Viewer, bearer, csrf_of
+from fixtures import SLUG, Server, Viewer, bearer, csrf_of
 from playwright.sync_api import expect
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SLUG, Server, Viewer, add_moderator, bearer, create_event, create_token, login
+from fixtures import SLUG, Server, Viewer, add_moderator, bearer, create_event, create_token, login
 
 QUESTIONS = f"/api/events/{SLUG}/questions"
 UNDO = f"/api/events/{SLUG}/moderation/undo"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from browsing import PHONE, Pages, expect_live, log_in_and_moderate, new_event
-from conftest import SLUG, Server, Viewer, add_moderator, bearer, wait_until
+from fixtures import SLUG, Server, Viewer, add_moderator, bearer, wait_until
 from playwright.sync_api import Locator, Page, Route, expect
 
 pytestmark = pytest.mark.browser

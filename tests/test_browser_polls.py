@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from browsing import PHONE, PHONE_OPTIONS, Pages, expect_live, log_in_and_moderate, new_event
-from conftest import Server, Viewer
+from fixtures import Server, Viewer
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.browser

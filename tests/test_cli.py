@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import (
+from fixtures import (
     SLUG,
     Server,
     add_moderator,

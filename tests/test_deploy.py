@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PROJECT_ROOT, SLUG, LiveSocket, Server, free_port, wait_until
+from fixtures import PROJECT_ROOT, SLUG, LiveSocket, Server, free_port, wait_until
 from websockets.sync.client import connect
 
 from smartrlp.cli import build_parser

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from browsing import Pages, expect_live
-from conftest import SLUG, Server, Viewer, bearer, create_token, wait_until
+from fixtures import SLUG, Server, Viewer, bearer, create_token, wait_until
 from playwright.sync_api import expect
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode

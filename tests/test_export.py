@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Server, Viewer, add_moderator, bearer, create_token, login, run_cli
+from fixtures import Server, Viewer, add_moderator, bearer, create_token, login, run_cli
 
 from smartrlp.db.store import Database
 from smartrlp.services.events import create_event as insert_event

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from browsing import Pages, log_in, new_event
-from conftest import Server, Viewer, bearer
+from fixtures import Server, Viewer, bearer
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from conftest import LiveSocket, Server, Viewer, bearer, create_event, create_token
+from fixtures import LiveSocket, Server, Viewer, bearer, create_event, create_token
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from babel.messages.pofile import read_po
 from browsing import Pages
-from conftest import PROJECT_ROOT, SLUG, Server, csrf_of
+from fixtures import PROJECT_ROOT, SLUG, Server, csrf_of
 from playwright.sync_api import expect
 
 from smartrlp.web.pages import TRANSLATED_TEMPLATES

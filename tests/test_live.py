@@ -12,7 +12,7 @@ from socket import socket as tcp_socket
 from typing import Any
 
 import pytest
-from conftest import (
+from fixtures import (
     SLUG,
     Server,
     Viewer,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from browsing import Pages, expect_live, log_in_and_moderate
-from conftest import Server, Viewer, bearer, csrf_of
+from fixtures import Server, Viewer, bearer, csrf_of
 from playwright.sync_api import expect
 
 BERLIN = ZoneInfo("Europe/Berlin")

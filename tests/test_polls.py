@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SLUG, Server, Viewer, bearer
+from fixtures import SLUG, Server, Viewer, bearer
 
 POLLS = f"/api/events/{SLUG}/polls"
 _titles = itertools.count(1)

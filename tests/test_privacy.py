@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SLUG, Server, Viewer, add_moderator, bearer, run_cli
+from fixtures import SLUG, Server, Viewer, add_moderator, bearer, run_cli
 
 from smartrlp.db.store import Database
 from smartrlp.services import retention

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from browsing import PHONE_OPTIONS, Pages, expect_live
-from conftest import SLUG, Server
+from fixtures import SLUG, Server
 from playwright.sync_api import WebSocket, expect
 
 pytestmark = pytest.mark.browser

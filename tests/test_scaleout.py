@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from conftest import (
+from fixtures import (
     SLUG,
     LiveSocket,
     Server,

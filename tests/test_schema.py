@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import SLUG, Server, Viewer, bearer
+from fixtures import SLUG, Server, Viewer, bearer
 
 EVENT = f"/api/events/{SLUG}"
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from browsing import Pages, expect_live, log_in_and_moderate
-from conftest import SLUG, Server, add_moderator
+from fixtures import SLUG, Server, add_moderator
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser

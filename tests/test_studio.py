@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import SLUG, Server, Viewer, bearer, create_event
+from fixtures import SLUG, Server, Viewer, bearer, create_event
 from playwright.sync_api import Browser, sync_playwright
 
 SCREEN = f"/api/events/{SLUG}/screen"

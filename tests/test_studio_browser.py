@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from browsing import PHONE, WAIT, Pages, log_in, log_in_and_moderate, new_event
-from conftest import Server, Viewer, bearer, wait_until
+from fixtures import Server, Viewer, bearer, wait_until
 from PIL import Image
 from playwright.sync_api import Page, expect
 

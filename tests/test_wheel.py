@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from conftest import PROJECT_ROOT, SLUG, Server
+from fixtures import PROJECT_ROOT, SLUG, Server
 
 # What a checkout may hold that is no part of the source (a venv inside it, as the README makes, build leftovers).
 NOT_SOURCE = shutil.ignore_patterns(

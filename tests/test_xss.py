@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from browsing import PHONE_OPTIONS, Pages, expect_live, log_in
-from conftest import Server, Viewer, bearer, create_token, csrf_of, demo_credentials
+from fixtures import Server, Viewer, bearer, create_token, csrf_of, demo_credentials
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
