@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fixtures import Server, Viewer, add_moderator, create_token, demo_credentials, login
+
+from smartrlp.db.store import Database
+from smartrlp.services.context import Context
 
 pytest_plugins = ["browsing"]
 
@@ -102,6 +105,23 @@ def viewer(request: pytest.FixtureRequest) -> Iterator[Callable[..., Viewer]]:
             return Viewer(on, stack, headers=headers, credentials=credentials)
 
         yield make
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The in-process service tests (`@pytest.mark.anyio`) run on asyncio, as the server does."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
+    """A service `Context` on a new database with every migration, and a hub nobody listens to yet."""
+    db = Database(str(tmp_path / "services.db"))
+    await db.open()
+    try:
+        yield Context.offline(db)
+    finally:
+        await db.close()
 
 
 @pytest.hookimpl(wrapper=True)

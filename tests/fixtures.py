@@ -401,3 +401,23 @@ class Viewer:
 def ws_connect(server: Server, path: str, headers: dict[str, str] | None = None) -> contextlib.AbstractContextManager:
     """A bare websocket connection (for cases that need no device), as a context manager."""
     return connect(f"{server.ws_url}{path}", additional_headers=headers or {}, open_timeout=10)
+
+
+class HubPage:
+    """A page open on an event as the hub sees it (a subscriber), keeping every message it is sent, decoded.
+
+    For the in-process service tests: subscribe it with `ctx.hub.subscribe(event_id, page)`.
+    """
+
+    def __init__(self, *, staff: bool = False, studio: bool = False, device: str | None = None) -> None:
+        self.is_staff, self.is_studio, self.device = staff, studio, device
+        self.messages: list[dict[str, Any]] = []
+
+    def deliver(self, broadcast: Any, frame: bytes) -> None:
+        self.messages.append(json.loads(broadcast.text))
+
+    def types(self) -> list[str]:
+        return [m["type"] for m in self.messages]
+
+    def of_type(self, message_type: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == message_type]

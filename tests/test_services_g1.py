@@ -4,18 +4,15 @@ migrations), without a server. What a subscriber of the hub receives is recorded
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import HubPage
 
 from smartrlp.core.errors import ApiError
-from smartrlp.db.store import Database
 from smartrlp.models.events import Event
 from smartrlp.models.export import Export
 from smartrlp.models.studio import CreatedStudioLink, CreateStudioLink, SetScreen, StudioLinkList
-from smartrlp.realtime.hub import Broadcast
 from smartrlp.services import accounts, agenda, events, export, studio, users
 from smartrlp.services.context import Context
 from smartrlp.web.summary import summarise
@@ -24,38 +21,6 @@ AGENDA = [
     {"title": "Begrüßung", "speakers": "Oberbürgermeisterin", "kind": "talk", "starts_at": None, "duration_minutes": 5},
     {"title": "Ihre Fragen", "speakers": "", "kind": "questions", "starts_at": None, "duration_minutes": 30},
 ]
-
-
-class Recorder:
-    """A subscriber of the hub that keeps what a moderator's page would receive."""
-
-    is_staff = True
-    is_studio = False
-    device = None
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
-        self.messages.append(json.loads(broadcast.text))
-
-    def types(self) -> list[str]:
-        return [m["type"] for m in self.messages]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
-    db = Database(str(tmp_path / "t.db"))
-    await db.open()
-    try:
-        yield Context.offline(db)
-    finally:
-        await db.close()
 
 
 async def new_event(ctx: Context, slug: str = "rat", **fields: Any) -> Any:
@@ -82,7 +47,7 @@ async def new_poll(ctx: Context, event_id: int, state: str) -> int:
 async def test_marking_the_agenda_logs_one_event_change_and_keeps_the_start(ctx: Context) -> None:
     event = await new_event(ctx)
     items = await events.agenda_of(ctx.db, event["id"])
-    recorder = Recorder()
+    recorder = HubPage(staff=True)
     with ctx.hub.subscribe(event["id"], recorder):
         marked = await agenda.set_current_item(ctx, event["id"], items[1]["id"])
         again = await agenda.set_current_item(ctx, event["id"], items[1]["id"])
@@ -132,7 +97,7 @@ async def test_the_event_json_has_exactly_the_declared_keys(ctx: Context) -> Non
 @pytest.mark.anyio
 async def test_an_event_change_is_published_after_the_commit_in_seq_order(ctx: Context) -> None:
     event = await new_event(ctx)
-    recorder = Recorder()
+    recorder = HubPage(staff=True)
     with ctx.hub.subscribe(event["id"], recorder):
         async with ctx.db.transaction() as tx:
             await events.log_event_change(ctx.log, tx, event["id"])
@@ -149,7 +114,7 @@ async def test_an_event_change_is_published_after_the_commit_in_seq_order(ctx: C
 async def test_the_screen_shows_launched_polls_only_and_tells_of_real_changes(ctx: Context) -> None:
     event = await new_event(ctx)
     draft, launched = await new_poll(ctx, event["id"], "draft"), await new_poll(ctx, event["id"], "open")
-    recorder = Recorder()
+    recorder = HubPage(staff=True)
     with ctx.hub.subscribe(event["id"], recorder):
         with pytest.raises(ApiError) as refused:
             await studio.set_screen(ctx, event["id"], SetScreen(mode="poll", poll_id=draft))

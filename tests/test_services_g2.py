@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import HubPage
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.fields import FIELD_LIMITS
@@ -23,32 +24,10 @@ from smartrlp.models.base import parse
 from smartrlp.models.moderation import ModerateQuestion, Undone
 from smartrlp.models.questions import AskQuestion, Question
 from smartrlp.realtime import protocol
-from smartrlp.realtime.hub import Broadcast
 from smartrlp.services import abuse, accounts, events, moderation, questions, users
 from smartrlp.services.context import Context
 
 TROLL, CITIZEN = "device-troll", "device-citizen"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@dataclass(eq=False)
-class Page:
-    """A page open on the event, as the hub sees it: it records every message it is sent."""
-
-    is_staff: bool = False
-    is_studio: bool = False
-    device: str | None = None
-    messages: list[dict[str, Any]] = field(default_factory=list)
-
-    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
-        self.messages.append(json.loads(broadcast.text))
-
-    def of_type(self, message_type: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == message_type]
 
 
 @dataclass
@@ -57,9 +36,9 @@ class Stage:
     event_id: int
     alice: accounts.Moderator
     bob: accounts.Moderator
-    staff: Page
-    public: Page
-    troll: Page
+    staff: HubPage
+    public: HubPage
+    troll: HubPage
 
     async def ask(self, text: str, device: str = TROLL) -> dict[str, Any]:
         return await questions.ask(self.ctx, self.event_id, AskQuestion(text=text), device=device)
@@ -90,7 +69,7 @@ async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
         await tx.execute("UPDATE events SET moderation_mode = 'post' WHERE id = :id", {"id": event_id})
     alice = await users.create_account(ctx, "alice", "ein langes Passwort")
     bob = await users.create_account(ctx, "bob", "ein langes Passwort")
-    staff, public, troll = Page(is_staff=True), Page(device=CITIZEN), Page(device=TROLL)
+    staff, public, troll = HubPage(staff=True), HubPage(device=CITIZEN), HubPage(device=TROLL)
     with ExitStack() as pages:
         for page in (staff, public, troll):
             pages.enter_context(ctx.hub.subscribe(event_id, page))

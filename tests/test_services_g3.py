@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import HubPage
 
 from smartrlp.core.errors import ApiError
 from smartrlp.db.store import Database
@@ -31,25 +32,6 @@ pytestmark = pytest.mark.anyio
 SLUG = "umfragen"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-class Page:
-    """A live client as the hub sees one, keeping what it receives as decoded messages."""
-
-    def __init__(self, *, staff: bool = False, studio: bool = False, device: str | None = None) -> None:
-        self.is_staff, self.is_studio, self.device = staff, studio, device
-        self.messages: list[dict[str, Any]] = []
-
-    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
-        self.messages.append(json.loads(broadcast.text))
-
-    def of_type(self, message_type: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == message_type]
-
-
 class Live:
     """The parts of the running app these services need: a context, the ballot writer and the publishers."""
 
@@ -61,7 +43,7 @@ class Live:
         self.meter = ReactionMeter(ctx.hub)
 
     @contextmanager
-    def listening(self, *pages: Page) -> Iterator[None]:
+    def listening(self, *pages: HubPage) -> Iterator[None]:
         with ExitStack() as stack:
             for page in pages:
                 stack.enter_context(self.ctx.hub.subscribe(self.event_id, page))
@@ -109,7 +91,7 @@ async def eventually(condition: Any, what: str, seconds: float = 5.0) -> None:
 
 
 async def test_a_draft_reaches_moderators_only_and_its_launch_everyone(live: Live) -> None:
-    moderator, viewer = Page(staff=True), Page(device="d1")
+    moderator, viewer = HubPage(staff=True), HubPage(device="d1")
     with live.listening(moderator, viewer):
         draft = await live.create(options=["Ja", "Nein", "Weiß nicht"])
         assert Poll.model_validate(draft).state == "draft"
@@ -161,7 +143,7 @@ async def test_ballots_are_committed_replaced_and_counted_and_results_follow(liv
     poll = await live.create(kind="multiple", options=["Bus", "Rad", "Auto"], max_choices=2)
     await live.update(poll["id"], state="open")
     bus, rad, auto = (o["id"] for o in poll["options"])
-    studio = Page(studio=True)
+    studio = HubPage(studio=True)
     with live.listening(studio):
         receipts = await asyncio.gather(
             live.vote(poll["id"], "d1", options=[bus, rad]),
@@ -216,7 +198,7 @@ async def test_a_ballot_must_fit_its_poll(live: Live) -> None:
 
 
 async def test_the_single_process_hub_offers_the_cluster_operations(live: Live) -> None:
-    hub, page = live.ctx.hub, Page(device="d1")
+    hub, page = live.ctx.hub, HubPage(device="d1")
     assert await hub.claim("results:1", 0.25) is True
     hub.send_live("reactions", {"e": live.event_id, "c": {}})  # nobody else to tell: nothing happens
     assert not hub.may_reach(live.event_id)
@@ -238,19 +220,19 @@ async def test_reactions_count_once_per_device_and_reach_a_new_client(live: Live
     with pytest.raises(ApiError) as refused:
         parse(React, {"kind": "buh"})
     assert refused.value.details == {"field": "kind"}
-    opening = await snapshot.opening(live.ctx, live.meter, live.event_id, Page(device="d3"), None)
+    opening = await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(device="d3"), None)
     levels = [json.loads(t) for t in opening.texts if json.loads(t)["type"] == protocol.REACTIONS]
     assert levels[-1]["counts"]["applause"] == 2
 
 
 async def test_the_opening_is_a_snapshot_or_the_replay_each_client_may_see(live: Live) -> None:
-    head = (await snapshot.opening(live.ctx, live.meter, live.event_id, Page(device="d1"), None)).seq
+    head = (await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(device="d1"), None)).seq
     draft = await live.create(title="Noch geheim", kind="words")
     shown = await live.create(title="Schon offen", kind="rating", results_visibility="never")
     await live.update(shown["id"], state="open")
     await live.vote(shown["id"], "d1", value=4)
 
-    first = await snapshot.opening(live.ctx, live.meter, live.event_id, Page(device="d1"), None)
+    first = await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(device="d1"), None)
     message = json.loads(first.texts[0])
     assert (message["type"], message["role"], message["seq"]) == (protocol.SNAPSHOT, "viewer", first.seq)
     assert [p["id"] for p in message["polls"]] == [shown["id"]]
@@ -258,13 +240,13 @@ async def test_the_opening_is_a_snapshot_or_the_replay_each_client_may_see(live:
     assert "results" not in message["polls"][0], "results never shown to viewers"
     assert message["polls"][0]["my_ballot"] == {"value": 4}
 
-    staff = await snapshot.opening(live.ctx, live.meter, live.event_id, Page(staff=True), None)
+    staff = await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(staff=True), None)
     staff_polls = json.loads(staff.texts[0])["polls"]
     assert [p["id"] for p in staff_polls] == [draft["id"], shown["id"]]
     assert all(Poll.model_validate(p).results is not None for p in staff_polls)
 
     # A viewer resuming from before: the launch, not the drafts; then synced; no hidden results.
-    viewer = await snapshot.opening(live.ctx, live.meter, live.event_id, Page(device="d1"), head)
+    viewer = await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(device="d1"), head)
     replayed = [json.loads(t) for t in viewer.texts]
     assert [(m["type"], m.get("poll", {}).get("state")) for m in replayed] == [
         (protocol.POLL, "open"),
@@ -272,6 +254,6 @@ async def test_the_opening_is_a_snapshot_or_the_replay_each_client_may_see(live:
     ]
     assert replayed[-1]["seq"] == viewer.seq == first.seq
     # The studio view gets the same changes and then the current results it may read out.
-    studio = await snapshot.opening(live.ctx, live.meter, live.event_id, Page(studio=True), head)
+    studio = await snapshot.opening(live.ctx, live.meter, live.event_id, HubPage(studio=True), head)
     last = json.loads(studio.texts[-1])
     assert (last["type"], last["poll_id"], last["results"]["total"]) == (protocol.POLL_RESULTS, shown["id"], 1)

@@ -3,34 +3,14 @@ a real database with the real migrations, `Context.offline`, no HTTP and nothing
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
+from fixtures import HubPage
 
-from smartrlp.db.store import Database
-from smartrlp.realtime.hub import Broadcast
 from smartrlp.services import accounts, demo, event_admin, events, users
 from smartrlp.services.accounts import AccountError, Moderator
 from smartrlp.services.context import Context
 
 PASSWORD = "ein langes Passwort"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
-    db = Database(str(tmp_path / "t.db"))
-    await db.open()
-    try:
-        yield Context.offline(db)
-    finally:
-        await db.close()
 
 
 async def new_event(ctx: Context, slug: str, **fields: object) -> int:
@@ -41,20 +21,6 @@ async def refusal(work: object) -> AccountError:
     with pytest.raises(AccountError) as caught:
         await work  # type: ignore[misc]
     return caught.value
-
-
-class Recorder:
-    """A subscriber of the hub that keeps what it is sent, as a viewer's websocket would receive it."""
-
-    is_staff = False
-    is_studio = False
-    device = None
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
-        self.messages.append(json.loads(broadcast.text))
 
 
 # ---------------------------------------------------------------- one way to create an account
@@ -163,7 +129,7 @@ async def test_an_event_is_created_once_per_slug_and_its_changes_reach_open_page
     assert (row["moderation_mode"], row["names_allowed"], row["questions_open"]) == ("post", 0, 1)
     assert len(row["join_code"]) == events.JOIN_CODE_LENGTH
 
-    viewer = Recorder()
+    viewer = HubPage()
     with ctx.hub.subscribe(event_id, viewer):
         saved = await event_admin.save_entry(
             ctx,

@@ -7,51 +7,18 @@ themselves: who sees a question, when it is held, that a vote counts once, and w
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import HubPage
 
 from smartrlp.core.errors import ApiError
-from smartrlp.db.store import Database
 from smartrlp.models.base import parse
 from smartrlp.models.questions import AskQuestion, QuestionQuery
-from smartrlp.realtime.hub import Broadcast
 from smartrlp.services import events, questions
 from smartrlp.services.context import Context
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@dataclass(eq=False)
-class Listener:
-    """A subscriber of the hub that keeps what it is sent, as a live page would show it."""
-
-    is_staff: bool = False
-    is_studio: bool = False
-    device: str | None = None
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    def deliver(self, broadcast: Broadcast, frame: bytes) -> None:
-        self.received.append(json.loads(broadcast.text))
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
-    db = Database(str(tmp_path / "questions.db"))
-    await db.open()
-    try:
-        yield Context.offline(db)
-    finally:
-        await db.close()
 
 
 async def _event(ctx: Context, **flags: Any) -> Any:
@@ -68,15 +35,15 @@ def _ask(text: str, **fields: Any) -> AskQuestion:
 
 async def test_a_pending_question_reaches_moderators_and_its_asker_only(ctx: Context) -> None:
     event = await _event(ctx)
-    viewer, asker, moderator = Listener(device="other"), Listener(device="asker"), Listener(is_staff=True)
+    viewer, asker, moderator = HubPage(device="other"), HubPage(device="asker"), HubPage(staff=True)
     with contextlib.ExitStack() as stack:
         for listener in (viewer, asker, moderator):
             stack.enter_context(ctx.hub.subscribe(event["id"], listener))
         asked = await questions.ask(ctx, event["id"], _ask("  Wo fährt der autonome Bus?  "), device="asker")
     assert (asked["status"], asked["text"], asked["mine"]) == ("pending", "Wo fährt der autonome Bus?", True)
-    assert [m["type"] for m in moderator.received] == ["question"]
-    assert [m["question"]["id"] for m in asker.received] == [asked["id"]]
-    assert viewer.received == []
+    assert [m["type"] for m in moderator.messages] == ["question"]
+    assert [m["question"]["id"] for m in asker.messages] == [asked["id"]]
+    assert viewer.messages == []
     public = await questions.list_for(ctx, event, QuestionQuery(), staff=False, device="other")
     assert public["questions"] == []
     mine = await questions.list_for(ctx, event, QuestionQuery(), staff=False, device="asker")
@@ -99,13 +66,13 @@ async def test_a_closed_event_takes_no_questions(ctx: Context) -> None:
 
 async def test_a_device_votes_once_and_everyone_hears_the_count(ctx: Context) -> None:
     event = await _event(ctx, moderation_mode="post")
-    viewer = Listener(device="someone")
+    viewer = HubPage(device="someone")
     with ctx.hub.subscribe(event["id"], viewer):
         asked = await questions.ask(ctx, event["id"], _ask("Wie sicher sind die Sensordaten?"), device="a")
         first = await questions.upvote(ctx, event["id"], asked["id"], device="b")
         again = await questions.upvote(ctx, event["id"], asked["id"], device="b")
     assert (first["votes"], first["counted"], again["votes"], again["counted"]) == (1, True, 1, False)
-    assert [m["votes"] for m in viewer.received if m["type"] == "votes"] == [1]
+    assert [m["votes"] for m in viewer.messages if m["type"] == "votes"] == [1]
 
 
 def test_the_body_is_refused_before_any_rule_runs() -> None:

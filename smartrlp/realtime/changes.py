@@ -15,40 +15,6 @@ from smartrlp.realtime import protocol
 from smartrlp.realtime.hub import Broadcast, Hub
 
 
-async def record(
-    tx: Transaction,
-    hub: Hub,
-    event_id: int,
-    message_type: str,
-    body: dict[str, Any],
-    *,
-    audience: str = protocol.AUDIENCE_PUBLIC,
-    device_id: str | None = None,
-) -> int:
-    row = await tx.fetchone(
-        "UPDATE events SET last_seq = last_seq + 1 WHERE id = :id RETURNING last_seq", {"id": event_id}
-    )
-    assert row is not None
-    seq = int(row["last_seq"])
-    text = protocol.encode({"type": message_type, "seq": seq, **body})
-    await tx.execute(
-        "INSERT INTO changes (event_id, seq, type, audience, device_id, message, created_at) "
-        "VALUES (:event_id, :seq, :type, :audience, :device_id, :message, :now)",
-        {
-            "event_id": event_id,
-            "seq": seq,
-            "type": message_type,
-            "audience": audience,
-            "device_id": device_id,
-            "message": text,
-            "now": utcnow(),
-        },
-    )
-    broadcast = Broadcast(event_id, seq, audience, text, device_id)
-    tx.after_commit(lambda: hub.publish(broadcast))
-    return seq
-
-
 class ChangeLog:
     """The change log bound to the hub that publishes it: services record changes and never publish themselves.
 
@@ -71,7 +37,28 @@ class ChangeLog:
         device_id: str | None = None,
     ) -> int:
         """Log the change in `tx` with the event's next seq; it is published after COMMIT, in seq order."""
-        return await record(tx, self.hub, event_id, message_type, body, audience=audience, device_id=device_id)
+        row = await tx.fetchone(
+            "UPDATE events SET last_seq = last_seq + 1 WHERE id = :id RETURNING last_seq", {"id": event_id}
+        )
+        assert row is not None
+        seq = int(row["last_seq"])
+        text = protocol.encode({"type": message_type, "seq": seq, **body})
+        await tx.execute(
+            "INSERT INTO changes (event_id, seq, type, audience, device_id, message, created_at) "
+            "VALUES (:event_id, :seq, :type, :audience, :device_id, :message, :now)",
+            {
+                "event_id": event_id,
+                "seq": seq,
+                "type": message_type,
+                "audience": audience,
+                "device_id": device_id,
+                "message": text,
+                "now": utcnow(),
+            },
+        )
+        broadcast = Broadcast(event_id, seq, audience, text, device_id)
+        tx.after_commit(lambda: self.hub.publish(broadcast))
+        return seq
 
 
 def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None, is_studio: bool = False) -> bool:
