@@ -16,6 +16,7 @@ from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import Settings, SettingsError
 from smartrlp.db.store import Database
 from smartrlp.models.accounts import ROLES
+from smartrlp.models.export import CSV_PARTS
 from smartrlp.realtime.broker import check_url
 from smartrlp.services import accounts, demo, export, retention, users
 from smartrlp.services.context import Context
@@ -257,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("slug")
     export_parser.add_argument("--format", choices=export.FORMATS, required=True)
     export_parser.add_argument(
-        "--what", choices=export.CSV_PARTS, help="with --format csv: questions (default) or polls"
+        "--what", choices=CSV_PARTS, help="with --format csv: questions (default) or polls"
     )
     export_parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     export_parser.set_defaults(handler=cmd_export)

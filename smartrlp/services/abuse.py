@@ -15,6 +15,7 @@ from typing import Any
 from smartrlp.core.errors import ApiError, conflict
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.models.abuse import AddWord, ReportQuestion
+from smartrlp.models.questions import PUBLIC_STATUSES
 from smartrlp.services import questions, screening
 from smartrlp.services.accounts import Moderator
 from smartrlp.services.context import Context
@@ -184,7 +185,7 @@ async def report(
     """A viewer's report of a public question, once per device; also answers whether it is new."""
     async with ctx.db.transaction() as tx:
         question = await questions.question_in_event(tx, event_id, question_id)
-        if question["status"] not in questions.PUBLIC_STATUSES:
+        if question["status"] not in PUBLIC_STATUSES:
             # What a viewer cannot see, it cannot report; no hint whether the question exists.
             raise ApiError(404, "question_not_found", f"There is no question {question_id} in this event.")
         cursor = await tx.execute(

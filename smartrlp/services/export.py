@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartrlp.db.store import Database
-from smartrlp.models.export import CSV_PARTS
 from smartrlp.services.ballots import WORDS_SHOWN
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.polls import POLL_COLUMNS, poll_json
-
-__all__ = ["CSV_PARTS"]  # the command line's --what choices
 
 FORMATS = ("csv", "json")
 QUESTION_FIELDS = ("id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to")

@@ -7,12 +7,10 @@ from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.db.store import Database, Transaction
-from smartrlp.models.questions import PUBLIC_STATUSES, STATUSES, AskQuestion, QuestionQuery
+from smartrlp.models.questions import PUBLIC_STATUSES, AskQuestion, QuestionQuery
 from smartrlp.realtime import protocol
 from smartrlp.services import screening
 from smartrlp.services.context import Context
-
-__all__ = ["PUBLIC_STATUSES", "STATUSES"]
 
 QUESTION_COLUMNS = (
     "q.id, q.event_id, q.text, q.name, q.device_id, q.status, q.votes, q.version, q.created_at, "

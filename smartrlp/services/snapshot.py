@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from smartrlp.models.questions import PUBLIC_STATUSES
 from smartrlp.realtime import changes, protocol
 from smartrlp.services.ballots import compute_results, option_ids_of, results_message, results_public
 from smartrlp.services.context import Context
 from smartrlp.services.events import EVENT_COLUMNS, event_details
 from smartrlp.services.polls import polls_for
-from smartrlp.services.questions import PUBLIC_STATUSES, question_json, visible_questions
+from smartrlp.services.questions import question_json, visible_questions
 from smartrlp.services.reactions import ReactionMeter
 
 
