@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from smartrlp.models.base import Body, Reply
+from smartrlp.models.polls import Poll
 from smartrlp.models.questions import Status
 
 CsvPart = Literal["questions", "polls"]
@@ -41,8 +42,7 @@ class Export(Reply):
 
     event: ExportedEvent
     questions: list[ExportedQuestion] = Field(description="In every state, oldest first.")
-    # The poll's own model belongs to the polls feature; until it exists the export states its shape by reference.
-    polls: list[dict[str, Any]] = Field(
+    polls: list[Poll] = Field(
         description="Open and closed polls in their order, each as GET …/polls/{poll_id} gives it to a moderator, "
         "with exact results and every word of a word cloud."
     )

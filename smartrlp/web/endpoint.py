@@ -53,6 +53,8 @@ class Spec:
     moderator: bool
     rate_limited: bool
     loads_event: bool
+    # What a successful answer is, when not JSON (a download): documented as such, with no model.
+    media_type: str
     summary: str
     description: str
 
@@ -97,6 +99,7 @@ class Endpoints:
         moderator: bool = False,
         rate_limited: bool = False,
         loads_event: bool = True,
+        media_type: str = "application/json",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = inspect.getdoc(handler) or ""
@@ -115,6 +118,7 @@ class Endpoints:
                 moderator=moderator,
                 rate_limited=rate_limited,
                 loads_event=loads_event,
+                media_type=media_type,
                 summary=" ".join(summary.split()),
                 description=description.strip(),
             )

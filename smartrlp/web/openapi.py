@@ -77,7 +77,10 @@ def _operation(spec: Spec) -> dict[str, Any]:
     if spec.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(spec.body)}}}
     responses: dict[str, Any] = {}
-    if spec.status == 204 or spec.response is None:
+    if spec.media_type != "application/json":
+        content = {spec.media_type: {"schema": {"type": "string"}}}
+        responses[str(spec.status)] = {"description": spec.summary, "content": content}
+    elif spec.status == 204 or spec.response is None:
         responses[str(spec.status)] = {"description": "Done"}
     else:
         for status in (spec.status, *spec.also):

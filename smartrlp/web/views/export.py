@@ -37,7 +37,7 @@ async def export_json(request: Request, event: sqlite3.Row) -> Response:
     return _download(export.render_export(data, "json"))
 
 
-@api.get("/api/events/{slug}/export.csv", query=CsvQuery, moderator=True)
+@api.get("/api/events/{slug}/export.csv", query=CsvQuery, moderator=True, media_type="text/csv")
 async def export_csv(request: Request, event: sqlite3.Row, query: CsvQuery) -> Response:
     """Download the questions or the poll results as CSV
 
