@@ -136,6 +136,15 @@ async def event_socket(websocket: WebSocket) -> None:
         state.limiter.close_connection(address)
 
 
+async def _send_opening(client: LiveClient, state: AppState, since: int | None) -> None:
+    """The snapshot, or the replay since `since`. A function of its own so that the opening's texts (kilobytes per
+    viewer) are freed once sent, not kept alive with the handler's frame for as long as the socket stays open."""
+    opening = await snapshot.opening(state.ctx, state.reactions, client.event_id, client, since)
+    client.last_seq = opening.seq
+    for text in opening.texts:
+        await client.send_text(text)
+
+
 async def _event_socket(websocket: WebSocket, state: AppState) -> None:
     event = await state.db.fetchone("SELECT id FROM events WHERE slug = :slug", {"slug": websocket.path_params["slug"]})
     if event is None:
@@ -157,10 +166,7 @@ async def _event_socket(websocket: WebSocket, state: AppState) -> None:
         with state.hub.subscribe(client.event_id, client):
             # Subscribed first: what is committed while the opening is read waits in the client, and what it
             # already covers (seq up to `opening.seq`) is skipped when it goes live.
-            opening = await snapshot.opening(state.ctx, state.reactions, client.event_id, client, since)
-            client.last_seq = opening.seq
-            for text in opening.texts:
-                await client.send_text(text)
+            await _send_opening(client, state, since)
             sender = client.go_live()
             # This task itself receives (pings, reactions, the disconnect); broadcasts need no task of their own.
             await _receive(client, state.limiter.message_budget())
