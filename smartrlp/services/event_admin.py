@@ -24,12 +24,11 @@ SLUG_MAX = FIELD_LIMITS["event_slug"]
 # Paths under /admin that an event's slug must not shadow, and words that would confuse people in a URL.
 RESERVED_SLUGS = frozenset({"new", "neu", "admin", "api", "static"})
 # The database's CHECK constraints (migrations 0001 and 0004) allow exactly these.
-MODERATION_MODES = ("approve", "post")
-AGENDA_KINDS = ("talk", "video", "discussion", "questions")
 
 # The columns an admin sets that `events.create_event` leaves at their defaults.
 _SETTINGS_COLUMNS = ("recording_url", "moderation_mode", "names_allowed", "questions_open")
-_FORM_COLUMNS = (
+# Every column the event form sets; web/forms.py reads exactly these fields (its import-time check says so).
+ADMIN_COLUMNS = (
     "slug",
     "title",
     "description",
@@ -96,8 +95,8 @@ async def update_event(ctx: Context, event_id: int, fields: Mapping[str, Any]) -
     async with ctx.db.transaction() as tx:
         if await _slug_taken(tx, fields["slug"], except_id=event_id):
             raise SlugTaken(fields["slug"])
-        assignments = ", ".join(f"{column} = :{column}" for column in _FORM_COLUMNS)
-        values = {column: fields[column] for column in _FORM_COLUMNS}
+        assignments = ", ".join(f"{column} = :{column}" for column in ADMIN_COLUMNS)
+        values = {column: fields[column] for column in ADMIN_COLUMNS}
         await tx.execute(f"UPDATE events SET {assignments} WHERE id = :id", {**values, "id": event_id})
         await events.log_event_change(ctx.log, tx, event_id)
 

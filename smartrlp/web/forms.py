@@ -20,6 +20,8 @@ from smartrlp.core import streams
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.i18n import N_, gettext
 from smartrlp.core.text import normalise
+from smartrlp.models.agenda import AGENDA_KINDS
+from smartrlp.models.events import MODERATION_MODES
 from smartrlp.services import event_admin, users
 from smartrlp.services.accounts import Problem, normalised_name
 from smartrlp.web.pages import EVENT_TIMEZONE
@@ -72,6 +74,7 @@ EVENT_FIELDS = (
     "moderation_mode",
 )
 CHECKBOXES = ("names_allowed", "questions_open")
+assert set(EVENT_FIELDS + CHECKBOXES) == set(event_admin.ADMIN_COLUMNS), "the form reads what the service writes"
 NEW_EVENT_DEFAULTS = {"moderation_mode": "approve", "names_allowed": "on", "questions_open": "on"}
 # German, marked for the catalogue: translated when the form is checked, in the language of that request.
 STREAM_FIELDS = (
@@ -155,7 +158,7 @@ def read_event_form(form: FormData) -> FormInput:
             errors["recording_url"] = gettext("Bitte eine vollständige Adresse angeben, die mit https:// beginnt.")
 
     values["moderation_mode"] = raw["moderation_mode"] or "approve"
-    if values["moderation_mode"] not in event_admin.MODERATION_MODES:
+    if values["moderation_mode"] not in MODERATION_MODES:
         errors["moderation_mode"] = gettext("Bitte wählen Sie, wie Fragen moderiert werden.")
     values["names_allowed"] = int(bool(raw["names_allowed"]))
     values["questions_open"] = int(bool(raw["questions_open"]))
@@ -189,7 +192,7 @@ AGENDA_KIND_LABELS = {
     "discussion": N_("Gespräch"),
     "questions": N_("Fragerunde"),
 }
-assert tuple(AGENDA_KIND_LABELS) == event_admin.AGENDA_KINDS, "every kind of agenda item needs its label"
+assert tuple(AGENDA_KIND_LABELS) == AGENDA_KINDS, "every kind of agenda item needs its label"
 
 
 def read_agenda_item(form: FormData) -> FormInput:
@@ -205,7 +208,7 @@ def read_agenda_item(form: FormData) -> FormInput:
             "Die Mitwirkenden dürfen höchstens %(max)s Zeichen lang sein.", "agenda_speakers"
         )
     values["kind"] = raw["kind"]
-    if raw["kind"] not in event_admin.AGENDA_KINDS:
+    if raw["kind"] not in AGENDA_KINDS:
         errors["kind"] = gettext("Bitte wählen Sie die Art des Programmpunkts.")
     values["starts_at"] = None
     if raw["starts_at"]:
