@@ -58,6 +58,7 @@ from smartrlp.web.views import (
     polls,
     questions,
     reactions,
+    stream_delays,
     studio,
 )
 from smartrlp.web.views import admin_events as admin
@@ -158,6 +159,7 @@ def create_app(settings: Settings) -> Starlette:
             *polls.routes,
             *reactions.routes,
             *studio.routes,
+            *stream_delays.routes,
             *live.routes,
             Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
         ]
