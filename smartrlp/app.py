@@ -47,6 +47,7 @@ from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import (
     abuse,
+    access,
     admin_users,
     agenda,
     export,
@@ -153,6 +154,7 @@ def create_app(settings: Settings) -> Starlette:
             *event_pages.routes,
             *export.routes,
             *legal.routes,
+            *access.routes,
             *questions.routes,
             *abuse.routes,
             *moderation.routes,
@@ -169,7 +171,11 @@ def create_app(settings: Settings) -> Starlette:
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
         Middleware(transport.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
-        Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
+        Middleware(
+            SecurityHeaders,
+            overlay_frame_ancestors=settings.overlay_frame_ancestors,
+            sign_video_url=settings.dgs_video_url,
+        ),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.
         *(
             [Middleware(CORSMiddleware, allow_origins=cors, allow_methods=["*"], allow_headers=["*"], max_age=600)]

@@ -14,6 +14,9 @@ from smartrlp.models.studio import Screen
 ModerationMode = Literal["approve", "post"]
 MODERATION_MODES: tuple[str, ...] = get_args(ModerationMode)
 StreamProvider = Literal["youtube", "facebook"]
+# Where a viewer watches ("Ich schaue: …", `?watch=`): the page waits that long for the video (stream-delay.js).
+WatchChoice = Literal["here", "tv", "youtube", "facebook", "none"]
+WATCH_CHOICES: tuple[str, ...] = get_args(WatchChoice)
 
 
 class Stream(Reply):

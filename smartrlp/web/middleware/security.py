@@ -35,12 +35,26 @@ _OVERLAY_PAGE = re.compile(r"^/e/[^/]+/overlay/?$")
 HSTS = "max-age=31536000"  # a year; no includeSubDomains, a city's other hosts may not all speak HTTPS
 
 
-def content_security_policy(path: str, overlay_ancestors: str = "") -> str:
-    frames = " ".join(STREAM_FRAME_SOURCES) if _VIEWER_PAGE.match(path) else "'none'"
+# The YouTube player's IFrame API, which the viewer page loads once the viewer agreed to the YouTube embed: it
+# tells how far behind the studio the video runs (static/js/features/stream-delay.js).
+STREAM_SCRIPT_SOURCES = ("https://www.youtube.com",)
+
+# The sign-language page: its video, if the operator's is a YouTube one, behind the same consent as the stream.
+_SIGN_LANGUAGE_PAGE = re.compile(r"^/gebaerdensprache/?$")
+
+
+def content_security_policy(path: str, overlay_ancestors: str = "", sign_video_origin: str = "") -> str:
+    viewer = bool(_VIEWER_PAGE.match(path))
+    sign = bool(_SIGN_LANGUAGE_PAGE.match(path))
+    frames = " ".join(STREAM_FRAME_SOURCES) if viewer else STREAM_FRAME_SOURCES[0] if sign else "'none'"
+    scripts = " ".join(("'self'", *STREAM_SCRIPT_SOURCES)) if viewer else "'self'"
+    # A DGS video file on another host (SMARTRLP_DGS_VIDEO_URL) may play there, and only there.
+    media = f"media-src 'self' {sign_video_origin}; " if sign and sign_video_origin else ""
     ancestors = overlay_ancestors if overlay_ancestors and _OVERLAY_PAGE.match(path) else "'none'"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; object-src 'none'"
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"{media}frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; "
+        "object-src 'none'"
     )
 
 
@@ -48,13 +62,20 @@ class SecurityHeaders:
     """Headers every response carries: no inline script, frames only from the stream providers and only on the
     viewer page, no page framed by others (except the overlay where configured), HSTS over HTTPS."""
 
-    def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "") -> None:
+    def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "", sign_video_url: str = "") -> None:
         self.app = app
         ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
+        parts = urlsplit(sign_video_url)
+        sign_origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"http", "https"} and parts.netloc else ""
         # Every response carries them, so they are built and encoded once per kind of page, not per request.
         self._by_kind = {
-            kind: self._headers(content_security_policy(path, ancestors))
-            for kind, path in (("viewer", "/e/x"), ("overlay", "/e/x/overlay"), ("other", "/"))
+            kind: self._headers(content_security_policy(path, ancestors, sign_origin))
+            for kind, path in (
+                ("viewer", "/e/x"),
+                ("overlay", "/e/x/overlay"),
+                ("sign", "/gebaerdensprache"),
+                ("other", "/"),
+            )
         }
 
     @staticmethod
@@ -74,7 +95,15 @@ class SecurityHeaders:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        kind = "viewer" if _VIEWER_PAGE.match(path) else "overlay" if _OVERLAY_PAGE.match(path) else "other"
+        kind = (
+            "viewer"
+            if _VIEWER_PAGE.match(path)
+            else "overlay"
+            if _OVERLAY_PAGE.match(path)
+            else "sign"
+            if _SIGN_LANGUAGE_PAGE.match(path)
+            else "other"
+        )
         extra = self._by_kind[kind]
         if scope.get("scheme") == "https":  # set by TrustedProxy from a trusted proxy, or TLS in the server
             extra = [*extra, (b"strict-transport-security", HSTS.encode())]
@@ -153,4 +182,3 @@ class CrossSiteGuard:
         else:
             response = render_error(request, 403, i18n.gettext("Diese Anfrage kam nicht von dieser Seite."))
         await response(scope, receive, send)
-
