@@ -46,6 +46,12 @@ class StreamDelaysReply(Reply):
     tv: int
 
 
+class ServerTime(Reply):
+    """The server's clock"""
+
+    now: int = Field(description="Milliseconds since the epoch, as `at` in live messages.")
+
+
 class Panelist(Reply):
     id: int
     name: str

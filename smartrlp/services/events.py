@@ -89,6 +89,13 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
 
 
 STREAM_DELAY_KINDS = ("youtube", "facebook", "tv")
+# What an admin sets for access per event (the event form's part in smartrlp/web/access_form.py).
+ACCESS_COLUMNS = (
+    "captions_url",
+    "sign_language_url",
+    "stream_captions",
+    *(f"stream_delay_{kind}" for kind in STREAM_DELAY_KINDS),
+)
 
 
 def stream_delays_of(row: sqlite3.Row) -> dict[str, int]:
