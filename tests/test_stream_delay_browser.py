@@ -13,9 +13,11 @@ import itertools
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from browsing import Pages, expect_live
+from browsing import Pages, expect_live, log_in_and_moderate
 from fixtures import Server, Viewer, bearer
 from playwright.sync_api import Page, Route, expect
 
@@ -236,3 +238,44 @@ def test_the_phone_page_asks_where_the_viewer_watches(pages: Pages, shared_serve
     choice.get_by_text("im Fernsehen", exact=True).click()
     expect(choice).to_have_attribute("data-answered", "true")
     assert page.evaluate("localStorage.getItem('smartrlp.watch')") == "tv"
+
+
+def test_the_sound_check_clock_and_the_console_calculator_give_the_delay_to_save(
+    pages: Pages, shared_server: Server, viewer: Callable[..., Viewer], shared_moderator_credentials: tuple[str, str]
+) -> None:
+    slug = youtube_event(shared_server)
+    moderator = log_in_and_moderate(pages, shared_server, slug, shared_moderator_credentials)
+    # The overlay's clock: the server's time, in the events' time zone, with tenths.
+    overlay = pages.open()
+    overlay.context.add_cookies(moderator.context.cookies())  # the moderator's login, on the studio machine
+    overlay.goto(f"{shared_server.url}/e/{slug}/overlay?clock=1")
+    shown = overlay.locator("[data-overlay-clock-time]")
+    expect(shown).to_have_text(re.compile(r"^\d\d:\d\d:\d\d,\d$"))
+    berlin_now = datetime.now(ZoneInfo("Europe/Berlin"))
+    hours, minutes, seconds = (int(part) for part in shown.text_content().split(",")[0].split(":"))
+    drift = abs(
+        (hours * 3600 + minutes * 60 + seconds) - (berlin_now.hour * 3600 + berlin_now.minute * 60 + berlin_now.second)
+    )
+    assert min(drift, 86400 - drift) <= 2
+    # Two readings from one photo: the server's clock and the overlay clock in a viewer's picture, 23 s apart
+    # (across midnight, too).
+    moderator.get_by_text("Bei der Tonprobe messen").click()
+    expect(moderator.locator("[data-delay-clock]")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d,\d$"))
+    moderator.get_by_label("Uhr des Servers auf dem Foto").fill("00:00:11")
+    moderator.get_by_label("Uhr im Zuschauerbild").fill("23:59:48,4")
+    expect(moderator.locator("[data-delay-result]")).to_have_text(
+        "Das Zuschauerbild liegt 23 Sekunden hinter dem Studio."
+    )
+    moderator.get_by_role("button", name="Für Fernsehen übernehmen").click()
+    expect(moderator.get_by_label("Fernsehen", exact=True)).to_have_value("23")
+    moderator.get_by_role("button", name="Verzögerung speichern").click()
+    expect(moderator.locator("[data-delay-feedback]")).to_have_text(
+        "Gespeichert. Die Zuschauerseiten richten sich ab jetzt danach."
+    )
+    delays = viewer().http.get(f"/api/events/{slug}").json()["stream_delays"]
+    assert delays == {"youtube": 0, "facebook": 0, "tv": 23}
+    # Out of range: said on the page, nothing sent.
+    moderator.get_by_label("YouTube", exact=True).fill("121")
+    moderator.get_by_role("button", name="Verzögerung speichern").click()
+    expect(moderator.locator("[data-delay-feedback]")).to_have_text("Bitte ganze Sekunden von 0 bis 120 angeben.")
+    assert viewer().http.get(f"/api/events/{slug}").json()["stream_delays"]["youtube"] == 0
