@@ -431,3 +431,20 @@ def test_the_sign_language_video_loads_after_consent(pages: Pages, operator_serv
     expect(page.locator("iframe")).to_have_count(0)
     page.get_by_role("button", name="Video laden").click()
     expect(page.locator("iframe[title='Video in Deutscher Gebärdensprache']")).to_be_visible()
+
+
+def test_a_sign_language_video_file_elsewhere_waits_behind_the_consent_and_only_its_host_may_be_framed(
+    tmp_path: Path,
+) -> None:
+    server = Server(tmp_path, env={"SMARTRLP_DGS_VIDEO_URL": "https://medien.example.org/dgs/smart-rlp.mp4"}).start()
+    try:
+        response = httpx.get(f"{server.url}/gebaerdensprache", timeout=10)
+        assert 'data-embed="https://medien.example.org/dgs/smart-rlp.mp4"' in response.text
+        assert "<strong>medien.example.org</strong>" in response.text  # whom the consent names
+        assert (
+            "frame-src https://www.youtube-nocookie.com https://medien.example.org;"
+            in response.headers["content-security-policy"]
+        )
+        assert "frame-src 'none'" in httpx.get(f"{server.url}/", timeout=10).headers["content-security-policy"]
+    finally:
+        server.stop()

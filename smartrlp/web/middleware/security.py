@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartrlp.core import i18n
+from smartrlp.core.streams import youtube_video_id
 from smartrlp.web.errors import render_error
 from smartrlp.web.http import wants_json
 
@@ -46,14 +47,14 @@ _SIGN_LANGUAGE_PAGE = re.compile(r"^/gebaerdensprache/?$")
 def content_security_policy(path: str, overlay_ancestors: str = "", sign_video_origin: str = "") -> str:
     viewer = bool(_VIEWER_PAGE.match(path))
     sign = bool(_SIGN_LANGUAGE_PAGE.match(path))
-    frames = " ".join(STREAM_FRAME_SOURCES) if viewer else STREAM_FRAME_SOURCES[0] if sign else "'none'"
+    # The sign-language page frames its video after consent: YouTube's, or the operator's host (a file elsewhere).
+    sign_frames = " ".join(dict.fromkeys((STREAM_FRAME_SOURCES[0], sign_video_origin or STREAM_FRAME_SOURCES[0])))
+    frames = " ".join(STREAM_FRAME_SOURCES) if viewer else sign_frames if sign else "'none'"
     scripts = " ".join(("'self'", *STREAM_SCRIPT_SOURCES)) if viewer else "'self'"
-    # A DGS video file on another host (SMARTRLP_DGS_VIDEO_URL) may play there, and only there.
-    media = f"media-src 'self' {sign_video_origin}; " if sign and sign_video_origin else ""
     ancestors = overlay_ancestors if overlay_ancestors and _OVERLAY_PAGE.match(path) else "'none'"
     return (
         f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        f"{media}frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; "
+        f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; "
         "object-src 'none'"
     )
 
@@ -66,7 +67,9 @@ class SecurityHeaders:
         self.app = app
         ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
         parts = urlsplit(sign_video_url)
-        sign_origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"http", "https"} and parts.netloc else ""
+        # A YouTube video is framed from youtube-nocookie.com like the stream; another host's file from that host.
+        elsewhere = parts.scheme in {"http", "https"} and parts.netloc and youtube_video_id(sign_video_url) is None
+        sign_origin = f"{parts.scheme}://{parts.netloc}" if elsewhere else ""
         # Every response carries them, so they are built and encoded once per kind of page, not per request.
         self._by_kind = {
             kind: self._headers(content_security_policy(path, ancestors, sign_origin))
