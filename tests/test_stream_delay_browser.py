@@ -1,9 +1,10 @@
 """The viewer page waits for the viewer's video, in Chromium.
 
-YouTube's player script is replaced by a stand-in of the tests' own (the page loads the real one in production),
-which reports that the frame on screen was shot 6 s ago, as the real player's `getMediaReferenceTime()` does for a
-live stream. That viewer must see the question on air, the studio screen's change and a new poll 6 s after the
-studio made them and not before; a viewer with `?watch=none`, the presenter screen and the overlay at once.
+YouTube's player (the embed at youtube-nocookie.com) is replaced by a stand-in of the tests' own (the page loads the
+real one in production), which reports that the frame on screen was shot 6 s ago, as the real player's
+`mediaReferenceTime` (the IFrame API's `getMediaReferenceTime()`) does for a live stream. That viewer must see the
+question on air, the studio screen's change and a new poll 6 s after the studio made them and not before; a viewer
+with `?watch=none`, the presenter screen and the overlay at once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from browsing import Pages, expect_live, log_in_and_moderate
 from fixtures import Server, Viewer, bearer
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from smartrlp.db.store import Database
 from smartrlp.services.events import create_event as insert_event
@@ -27,20 +28,22 @@ from smartrlp.services.events import create_event as insert_event
 pytestmark = pytest.mark.browser
 
 DELAY_S = 6
-# The player's stand-in: a live stream whose frame on screen is DELAY_S old, playing.
-PLAYER_STAND_IN = f"""
-window.YT = {{
-  Player: class {{
-    constructor(iframe, options) {{
-      window.__standInPlayers = (window.__standInPlayers || 0) + 1;
-      setTimeout(() => options.events.onReady({{ target: this }}), 0);
-    }}
-    getMediaReferenceTime() {{ return (Date.now() - {DELAY_S * 1000}) / 1000; }}
-    getPlayerState() {{ return 1; }}
-  }},
-}};
-if (typeof window.onYouTubeIframeAPIReady === "function") window.onYouTubeIframeAPIReady();
-"""
+# The player's stand-in, served at the embed's address: a live stream whose frame on screen is DELAY_S old,
+# playing. It speaks the embed's postMessage protocol (what YouTube's IFrame API uses): once the page says it is
+# listening, `infoDelivery` with the player state and `mediaReferenceTime` every 250 ms.
+PLAYER_STAND_IN = f"""<!doctype html><title>Stand-in player</title><p>Video</p>
+<script>
+  window.addEventListener("message", (event) => {{
+    const data = JSON.parse(event.data);
+    if (data.event !== "listening" || window.__delivering) return;
+    window.__delivering = true;
+    parent.postMessage(JSON.stringify({{ event: "initialDelivery", id: data.id, info: {{ playerState: -1 }} }}), "*");
+    setInterval(() => parent.postMessage(JSON.stringify({{
+      event: "infoDelivery", id: data.id,
+      info: {{ playerState: 1, currentTime: 12.5, mediaReferenceTime: (Date.now() - {DELAY_S * 1000}) / 1000 }},
+    }}), "*"), 250);
+  }});
+</script>"""
 # Tolerances (ms): the page checks what is due at least every second and draws in the next frame; a loaded
 # machine adds more. "Not before" allows only for the clock offset the page estimated from pong.
 EARLY_MS = 250
@@ -74,16 +77,11 @@ def youtube_event(server: Server) -> str:
 
 
 def stand_in_youtube(page: Page) -> None:
-    """The provider's addresses answered by stand-ins: the player script, and an empty embed."""
-
-    def script(route: Route) -> None:
-        route.fulfill(body=PLAYER_STAND_IN, content_type="text/javascript")
-
-    def embed(route: Route) -> None:
-        route.fulfill(body="<!doctype html><title>Stand-in video</title><p>Video</p>", content_type="text/html")
-
-    page.route("https://www.youtube.com/iframe_api", script)
-    page.route("https://www.youtube-nocookie.com/**", embed)
+    """The provider's player answered by the stand-in; nothing else of YouTube's is loaded by the page."""
+    page.route(
+        "https://www.youtube-nocookie.com/embed/**",
+        lambda route: route.fulfill(body=PLAYER_STAND_IN, content_type="text/html"),
+    )
 
 
 WATCHER = """(targets) => {
@@ -149,7 +147,12 @@ def test_a_viewer_sees_what_the_video_shows_when_the_video_shows_it(
         expect_live(page)
         expect(page.get_by_text("Kennen Sie den Radweg?")).to_be_visible()
     expect(watching.locator("[data-watch-status]")).to_contain_text(f"{DELAY_S} Sekunden später")
-    assert watching.evaluate("window.__standInPlayers") == 1
+    # The page loaded nothing of YouTube's but the embed (no script of theirs runs in our page).
+    foreign = watching.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin))"
+    )
+    assert foreign, "the embed is loaded"
+    assert all(name.startswith("https://www.youtube-nocookie.com/embed/") for name in foreign), foreign
     expect(not_watching.get_by_role("radio", name="gar nicht")).to_be_checked()
     expect(watching.get_by_role("radio", name="hier")).to_be_checked()
 

@@ -36,10 +36,6 @@ _OVERLAY_PAGE = re.compile(r"^/e/[^/]+/overlay/?$")
 HSTS = "max-age=31536000"  # a year; no includeSubDomains, a city's other hosts may not all speak HTTPS
 
 
-# The YouTube player's IFrame API, which the viewer page loads once the viewer agreed to the YouTube embed: it
-# tells how far behind the studio the video runs (static/js/features/stream-delay.js).
-STREAM_SCRIPT_SOURCES = ("https://www.youtube.com",)
-
 # The sign-language page: its video, if the operator's is a YouTube one, behind the same consent as the stream.
 _SIGN_LANGUAGE_PAGE = re.compile(r"^/gebaerdensprache/?$")
 
@@ -50,10 +46,9 @@ def content_security_policy(path: str, overlay_ancestors: str = "", sign_video_o
     # The sign-language page frames its video after consent: YouTube's, or the operator's host (a file elsewhere).
     sign_frames = " ".join(dict.fromkeys((STREAM_FRAME_SOURCES[0], sign_video_origin or STREAM_FRAME_SOURCES[0])))
     frames = " ".join(STREAM_FRAME_SOURCES) if viewer else sign_frames if sign else "'none'"
-    scripts = " ".join(("'self'", *STREAM_SCRIPT_SOURCES)) if viewer else "'self'"
     ancestors = overlay_ancestors if overlay_ancestors and _OVERLAY_PAGE.match(path) else "'none'"
     return (
-        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; "
         "object-src 'none'"
     )

@@ -21,8 +21,9 @@ const SHOWN_IN_THE_VIDEO = new Set([
   MessageType.POLL_RESULTS,
   MessageType.EVENT,
 ]);
-// The IFrame API script of YouTube; the tests put a stand-in of their own at this address.
-export const YOUTUBE_API = "https://www.youtube.com/iframe_api";
+// The embed's origin: the player in it tells its state by postMessage (enablejsapi=1), so no script of YouTube's
+// ever runs in this page (the tests put a stand-in player of their own at this address).
+export const YOUTUBE_ORIGIN = "https://www.youtube-nocookie.com";
 const SAMPLE_EVERY_MS = 1000;
 // A reference time older than this, or in the future, is no delay we believe (a recording, a wrong clock).
 const SANE_DELAY_MAX_S = 180;
@@ -79,70 +80,63 @@ function storeChoice(choice) {
 
 // ---------------------------------------------------------------- the YouTube player's own delay
 
-let apiLoading = null;
-
-function loadYouTubeApi() {
-  if (window.YT && window.YT.Player) return Promise.resolve(window.YT);
-  if (!apiLoading) {
-    apiLoading = new Promise((resolve) => {
-      const previous = window.onYouTubeIframeAPIReady;
-      window.onYouTubeIframeAPIReady = () => {
-        if (typeof previous === "function") previous();
-        resolve(window.YT);
-      };
-      const script = document.createElement("script");
-      script.src = YOUTUBE_API;
-      script.async = true;
-      document.head.append(script);
-    });
-  }
-  return apiLoading;
-}
-
-/** Follows the YouTube player in `iframe`: `delay()` is its smoothed delay in seconds, or null when unknown. */
+/**
+ * Follows the YouTube player in `iframe` through the messages it posts, as YouTube's own IFrame API does: once told
+ * we are "listening", it sends `infoDelivery` with its state and, for a live stream, `mediaReferenceTime` (the
+ * wall-clock time of the frame on screen, what the API's undocumented `getMediaReferenceTime()` returns).
+ * `delay()` is the smoothed delay in seconds, or null while there is no usable figure.
+ */
 function youtubeDelay(iframe, clock) {
-  let player = null;
   let smoothed = null;
   let lastSane = 0;
-  let timer = null;
+  let heard = false;
+  const info = {};
+  const id = Math.floor(Math.random() * 1e9);
 
   function sample() {
-    if (!player || !iframe.isConnected) return;
-    let reference = null;
-    let playing = false;
-    try {
-      // Undocumented: the wall-clock time (s) of the frame on screen, for live streams.
-      reference = typeof player.getMediaReferenceTime === "function" ? player.getMediaReferenceTime() : null;
-      playing = player.getPlayerState() === 1;
-    } catch {
-      return;
-    }
-    if (!playing || typeof reference !== "number" || !Number.isFinite(reference) || reference <= 0) return;
+    const reference = Number(info.mediaReferenceTime);
+    if (info.playerState !== 1 || !Number.isFinite(reference) || reference <= 0) return;
     const delay = clock.now() / 1000 - reference;
     if (delay < 0 || delay > SANE_DELAY_MAX_S) return;
     smoothed = smoothed === null ? delay : smoothed + SMOOTHING * (delay - smoothed);
     lastSane = Date.now();
   }
 
-  loadYouTubeApi().then((YT) => {
+  function onMessage(event) {
+    if (event.origin !== YOUTUBE_ORIGIN || event.source !== iframe.contentWindow) return;
+    let data;
+    try {
+      data = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
+    } catch {
+      return;
+    }
+    if (!data || !data.info || (data.event !== "infoDelivery" && data.event !== "initialDelivery")) return;
+    heard = true;
+    Object.assign(info, data.info);
+    sample();
+  }
+
+  function listen() {
+    if (!iframe.contentWindow) return;
+    iframe.contentWindow.postMessage(JSON.stringify({ event: "listening", id, channel: "widget" }), YOUTUBE_ORIGIN);
+  }
+
+  window.addEventListener("message", onMessage);
+  iframe.addEventListener("load", listen);
+  // Until the player answers (it may still be loading), say it again now and then.
+  const asking = setInterval(() => {
     if (!iframe.isConnected) return;
-    // The iframe is ours (consent.js made it with enablejsapi=1); the API attaches to it as it is.
-    player = new YT.Player(iframe, {
-      events: {
-        onReady: () => {
-          sample();
-          timer = setInterval(sample, SAMPLE_EVERY_MS);
-        },
-      },
-    });
-  });
+    if (heard) clearInterval(asking);
+    else listen();
+  }, SAMPLE_EVERY_MS);
 
   return {
     delay() {
       return smoothed !== null && Date.now() - lastSane < SAMPLE_STALE_MS ? smoothed : null;
     },
     stop() {
-      clearInterval(timer);
+      clearInterval(asking);
+      window.removeEventListener("message", onMessage);
     },
   };
 }
