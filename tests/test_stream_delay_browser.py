@@ -156,6 +156,15 @@ def test_a_viewer_sees_what_the_video_shows_when_the_video_shows_it(
     expect(not_watching.get_by_role("radio", name="gar nicht")).to_be_checked()
     expect(watching.get_by_role("radio", name="hier")).to_be_checked()
 
+    # The viewer's own doings never wait: a question asked and a ballot cast show at once, though the page waits 6 s.
+    watching.get_by_label("Ihre Frage", exact=True).fill("Gibt es den Radweg auch barrierefrei?")
+    watching.get_by_role("button", name="Frage senden", exact=True).click()
+    expect(watching.locator("[data-mine-list]")).to_contain_text("Gibt es den Radweg auch barrierefrei?", timeout=2000)
+    watching.get_by_role("button", name="Ja", exact=True).click()
+    expect(watching.get_by_role("button", name=re.compile("^Ja"))).to_have_attribute(
+        "aria-pressed", "true", timeout=2000
+    )
+
     targets = [
         ("on_air", "[data-on-air]", question["text"]),
         ("screen", "[data-studio-now]", "Kennen Sie den Radweg?"),
