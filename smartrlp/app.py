@@ -127,6 +127,7 @@ def create_app(settings: Settings) -> Starlette:
             async with anyio.create_task_group() as background:
                 # Started for any hub: a lone process's returns at once, a cluster's runs until cancelled.
                 background.start_soon(hub.run)
+                background.start_soon(db.watch_storage)
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
