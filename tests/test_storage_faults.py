@@ -43,7 +43,8 @@ def fill(path: Path) -> None:
         while True:
             os.write(fd, b"\0" * 65536)
     except OSError as error:
-        assert error.errno == 28, error  # ENOSPC
+        full = error.errno == 28  # ENOSPC
+    assert full
     try:  # the last few bytes, so that not even one page fits any more
         while True:
             os.write(fd, b"\0" * 512)
@@ -117,7 +118,7 @@ def test_a_full_disk_refuses_changes_with_503_keeps_reading_and_resumes_by_itsel
 
         server.stop()
         texts = stored_texts(disk / "live.db")
-        assert "Vor dem vollen Datenträger?" in texts and "Nach dem Aufräumen wieder möglich?" in texts
+        assert {"Vor dem vollen Datenträger?", "Nach dem Aufräumen wieder möglich?"} <= texts
         assert not any(text.startswith("Noch eine Frage") for text in texts)
         with contextlib.closing(sqlite3.connect(disk / "live.db")) as conn:
             ids = {row[0] for row in conn.execute("SELECT id FROM questions")}
@@ -152,7 +153,8 @@ def test_a_read_only_database_file_refuses_changes_and_resumes_when_writable(tmp
             assert_storage_refusal(ask(viewer, f"Frage {number} während des Schreibschutzes?"))
         assert first.json()["id"] in {q["id"] for q in viewer.questions()}
         health = viewer.http.get("/healthz")
-        assert health.status_code == 503 and health.json()["reason"] == "storage_unavailable"
+        assert health.status_code == 503
+        assert health.json()["reason"] == "storage_unavailable"
         assert len(storage_log_lines(server)) == 1, storage_log_lines(server)
         server.assert_clean_log()
 

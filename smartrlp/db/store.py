@@ -58,7 +58,9 @@ def _is_busy(error: sqlite3.Error) -> bool:
 # SQLite's answers when the database cannot be written: a full disk or quota (FULL), a read-only file or folder
 # (READONLY; CANTOPEN for a journal it may not create), the disk refusing a write (IOERR: an immutable file, a
 # failing device). The texts catch the same where a driver gives no code.
-_STORAGE_FAULT_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN})
+_STORAGE_FAULT_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
 _STORAGE_FAULT_TEXTS = ("database or disk is full", "readonly database", "disk i/o error", "unable to open database")
 
 
@@ -109,7 +111,8 @@ class StorageHealth:
     def succeeded(self) -> None:
         if self.cause is None:
             return
-        log.warning("storage writable again after %.0f s (%d write(s) refused)", time.monotonic() - self._started, self._refused)
+        lasted = time.monotonic() - self._started
+        log.warning("storage writable again after %.0f s (%d write(s) refused)", lasted, self._refused)
         self.cause = self.since = None
         self._refused = 0
         metrics.STORAGE_WRITABLE.set(1)
