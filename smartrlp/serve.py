@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
 from smartrlp.realtime import protocol
+from smartrlp.web.connections import GuardedHttpProtocol
 from smartrlp.web.transport import LiveWebSocketProtocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
@@ -39,7 +40,8 @@ def config(
         # directly. No per-message deflate: it doubled fan-out latency for our small messages and costs a
         # compressor per connection.
         loop="uvloop",
-        http="httptools",
+        # httptools, with a time limit for request headers and a cap of connections per address (web.connections).
+        http=GuardedHttpProtocol,
         ws=LiveWebSocketProtocol,
         ws_per_message_deflate=False,
         # A larger frame closes the connection with 1009 before it is read into memory; frames up to it but over

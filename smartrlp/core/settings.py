@@ -66,6 +66,8 @@ class Settings:
     overlay_frame_ancestors: str = field(default="", metadata={"env": "SMARTRLP_OVERLAY_FRAME_ANCESTORS"})
     limits: str = field(default="", metadata={"env": "SMARTRLP_LIMITS"})
     access_log: bool = field(default=False, metadata={"env": "SMARTRLP_ACCESS_LOG"})
+    # Seconds a connection may take to send its complete request headers (web/connections.py).
+    header_timeout: float = field(default=10.0, metadata={"env": "SMARTRLP_HEADER_TIMEOUT", "unit": 1})
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
 
