@@ -65,7 +65,8 @@ class ConnectionGuard:
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionGuard:
         most = parse_limits(settings.limits).get("http_address")
-        return cls(settings.header_timeout, most if isinstance(most, int) else None, parse_networks(settings.trusted_proxies))
+        cap = most if isinstance(most, int) else None
+        return cls(settings.header_timeout, cap, parse_networks(settings.trusted_proxies))
 
     def is_trusted(self, address: str) -> bool:
         try:
