@@ -55,6 +55,7 @@ from smartrlp.web.views import (
     live,
     login,
     moderation,
+    operations,
     polls,
     questions,
     reactions,
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
     login_rate = limiter.limits.get("login_address")
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
+    parse_networks(settings.metrics_addresses)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
@@ -159,6 +161,7 @@ def create_app(settings: Settings) -> Starlette:
             *polls.routes,
             *reactions.routes,
             *studio.routes,
+            *operations.routes,
             *live.routes,
             Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
         ]
