@@ -21,6 +21,7 @@ from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
+from smartrlp.core.logs import check_format
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.store import Database
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
     parse_networks(settings.metrics_addresses)
+    check_format(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
