@@ -18,11 +18,13 @@ def visit_as_a_careless_or_hostile_client(server: Server) -> None:
     transport = httpx.HTTPTransport(local_address=VISITOR)
     with httpx.Client(base_url=server.url, transport=transport, timeout=10) as client:
         assert client.get(f"/e/{SLUG}").status_code == 200
-        broken = client.post(f"/api/events/{SLUG}/questions", content=b"{not", headers={"Content-Type": "application/json"})
+        json_type = {"Content-Type": "application/json"}
+        broken = client.post(f"/api/events/{SLUG}/questions", content=b"{not", headers=json_type)
         assert broken.status_code == 400
         assert client.get("/api/events/nope").status_code == 404
     # Not HTTP at all; a request cut off mid-body; a websocket that sends garbage and vanishes.
-    for data in (b"\x16\x03\x01\x02\x00garbage\r\n\r\n", b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 99\r\n\r\n{"):
+    cut_off = b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length: 99\r\n\r\n{"
+    for data in (b"\x16\x03\x01\x02\x00garbage\r\n\r\n", cut_off):
         with socket.create_connection(("127.0.0.1", server.port), source_address=(VISITOR, 0)) as raw:
             raw.sendall(data)
             raw.shutdown(socket.SHUT_WR)
