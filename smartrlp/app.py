@@ -41,6 +41,7 @@ from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_
 from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
+from smartrlp.web.middleware.overload import LoadShedding
 from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
 from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
@@ -80,6 +81,11 @@ async def _secret_key(db: Database, configured: str) -> str:
         row = await tx.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
     assert row is not None
     return str(row["value"])
+
+
+def _most_in_flight(limiter: Limiter) -> int | None:
+    most = limiter.limits.get("requests_in_flight")
+    return most if isinstance(most, int) else None
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -174,6 +180,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(transport.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
+        # Before anything reads a body: a request over the limit costs next to nothing.
+        Middleware(LoadShedding, most_in_flight=_most_in_flight(limiter)),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.
         *(
             [Middleware(CORSMiddleware, allow_origins=cors, allow_methods=["*"], allow_headers=["*"], max_age=600)]

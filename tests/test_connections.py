@@ -8,12 +8,17 @@ a 503), and meanwhile a visitor from another address is served as fast as ever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
 import statistics
 import time
 from pathlib import Path
 
 import httpx
-from fixtures import Server
+from fixtures import SLUG, Server, wait_until
 
 HEADER_TIMEOUT = 3.0
 SLOW_CONNECTIONS = 2000
@@ -89,6 +94,100 @@ def test_slow_connections_are_closed_in_time_while_another_visitor_is_served_fas
         print(f"refused {len(refused)}, timed out {len(timed_out)}; other visitor: {median:.1f} ms, max {worst:.1f} ms")
         assert statistics.median(latencies) < 0.1, latencies
         assert took < HEADER_TIMEOUT + 30
+        server.assert_clean_log()
+    finally:
+        server.stop()
+
+
+def read_answer(sock: socket.socket) -> tuple[int, bytes, bytes]:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), head.lower(), body
+
+
+def test_requests_beyond_the_limit_in_flight_are_shed_at_once_with_503(tmp_path: Path) -> None:
+    server = Server(tmp_path, env={"SMARTRLP_LIMITS": "requests_in_flight=10"}).start()
+    body = json.dumps({"text": "Eine Frage, langsam getippt?"}).encode()
+    question = f"POST /api/events/{SLUG}/questions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    question += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    busy: list[socket.socket] = []
+    try:
+        # Ten requests the server is working on (each waits for the rest of its body)...
+        for _ in range(10):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(question.encode() + body[:9])
+            busy.append(sock)
+        with server.client() as client:
+
+            def shed() -> httpx.Response | None:
+                response = client.get(f"/api/events/{SLUG}/questions")
+                return response if response.status_code == 503 else None
+
+            # ...so the eleventh is answered at once with 503 and when to come back, instead of waiting in a queue.
+            response = wait_until(shed, what="a request over the limit to be shed")
+            assert response.json()["error"]["code"] == "overloaded"
+            assert response.headers["Retry-After"] == "2"
+            assert client.get("/healthz").status_code == 200  # monitoring still sees the server
+        for sock in busy:
+            sock.sendall(body[9:])
+        assert [read_answer(sock)[0] for sock in busy] == [400] * 10  # no device cookie: answered, not lost
+        with server.client() as client:
+            assert client.get(f"/api/events/{SLUG}/questions").status_code == 200
+        server.assert_clean_log()
+    finally:
+        for sock in busy:
+            sock.close()
+        server.stop()
+
+
+def test_after_a_stall_every_waiting_request_is_answered_served_or_shed(tmp_path: Path) -> None:
+    server = Server(tmp_path, env={"SMARTRLP_LIMITS": "requests_in_flight=5"}).start()
+    assert server.process is not None
+    request = f"GET /api/events/{SLUG}/questions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+    sockets = []
+    try:
+        # Frozen, the process reads nothing: the kernel holds the connections and their requests until it goes on.
+        os.kill(server.process.pid, signal.SIGSTOP)
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(request)
+            sockets.append(sock)
+        os.kill(server.process.pid, signal.SIGCONT)
+        answers = [read_answer(sock) for sock in sockets]
+        assert {status for status, _, _ in answers} <= {200, 503}
+        for status, head, body in answers:
+            if status == 503:
+                assert b"retry-after: 2" in head
+                assert json.loads(body)["error"]["code"] == "overloaded"
+        assert sum(status == 200 for status, _, _ in answers) >= 5
+        with server.client() as client:  # and then it serves as before
+            assert all(client.get(f"/api/events/{SLUG}/questions").status_code == 200 for _ in range(20))
+        server.assert_clean_log()
+    finally:
+        for sock in sockets:
+            sock.close()
+        os.kill(server.process.pid, signal.SIGCONT)
+        server.stop()
+
+
+def test_a_body_that_trickles_in_is_cut_off_like_slow_headers(tmp_path: Path) -> None:
+    server = Server(tmp_path, env={"SMARTRLP_HEADER_TIMEOUT": "2"}, demo=False).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            opened = time.monotonic()
+            sock.sendall(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 9\r\n")
+            sock.sendall(b"\r\n{")  # and the other 8 bytes never
+
+            with contextlib.suppress(ConnectionResetError):
+                while sock.recv(4096):
+                    pass
+            held = time.monotonic() - opened
+        assert 1.5 <= held < 12, held
+        with server.client() as client:  # a kept-alive client is not cut off between its requests
+            for _ in range(3):
+                assert client.get("/healthz").status_code == 200
         server.assert_clean_log()
     finally:
         server.stop()

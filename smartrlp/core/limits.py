@@ -72,12 +72,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "login_address": ("30/15m", "failed logins from one address before it is locked for the period"),
     "ws_address": ("1000", "websocket connections open at once from one address"),
     "http_address": ("1000", "HTTP connections open at once from one address (websockets count under ws_address)"),
+    "requests_in_flight": ("2000", "HTTP requests one server process works on at once; more are answered 503"),
     "ws_messages": ("30/10s", "messages one websocket connection may send"),
 }
 
 
 # Limits that are a number of things open at once rather than a rate.
-AT_ONCE = frozenset({"ws_address", "http_address"})
+AT_ONCE = frozenset({"ws_address", "http_address", "requests_in_flight"})
 
 
 def parse_rate(name: str, raw: str) -> Rate | int | None:
@@ -97,7 +98,7 @@ def parse_rate(name: str, raw: str) -> Rate | int | None:
             raise SettingsError(f"SMARTRLP_LIMITS: {name} needs a period, like {DEFAULTS[name][0]}")
         return count
     if name in AT_ONCE:
-        raise SettingsError(f"SMARTRLP_LIMITS: {name} is a number of connections at once, without a period")
+        raise SettingsError(f"SMARTRLP_LIMITS: {name} is a number of things at once, without a period")
     return Rate(count, parse_duration(f"SMARTRLP_LIMITS {name}", period_text, 1))
 
 

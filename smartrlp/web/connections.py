@@ -5,8 +5,8 @@ its request headers, one line every few seconds, all the time it wants: 2,000 su
 descriptors for as long as the sender liked (issue 19). `GuardedHttpProtocol` is uvicorn's httptools protocol with
 two additions, at the level where connections exist (the ASGI app only ever sees complete requests):
 
-- a connection that has not sent its complete request headers within `SMARTRLP_HEADER_TIMEOUT` of its first byte
-  (or of connecting) is closed; the timer starts again for each request on a kept-alive connection;
+- a connection that has not sent its complete request headers, and its body, within `SMARTRLP_HEADER_TIMEOUT` of
+  its first byte (or of connecting) is closed; the timer starts again for each request on a kept-alive connection;
 - at most `http_address` (`SMARTRLP_LIMITS`) HTTP connections are open at once from one address (an IPv6 address by
   its /64); one more is answered `503` with `Retry-After` and closed. A websocket leaves this count when it is
   upgraded and counts under `ws_address` instead. Connections from `SMARTRLP_TRUSTED_PROXIES` are not capped: behind
@@ -145,12 +145,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._header_timer is None:  # the next request on a kept-alive connection
             self._start_header_timer()
 
-    def on_headers_complete(self) -> None:
+    def on_message_complete(self) -> None:
+        # The body too: a request trickling its body would hold its place among the requests in flight
+        # (web/middleware/overload.py) as long as it liked. Bodies are small (SMARTRLP_MAX_BODY_BYTES).
         self._stop_header_timer()
-        super().on_headers_complete()
+        super().on_message_complete()
 
     def handle_websocket_upgrade(self) -> None:
         # From here on the connection is a websocket, counted under ws_address, and its protocol is another object.
+        self._stop_header_timer()
         self._release()
         super().handle_websocket_upgrade()
 
