@@ -179,7 +179,6 @@ def test_a_body_that_trickles_in_is_cut_off_like_slow_headers(tmp_path: Path) ->
             opened = time.monotonic()
             sock.sendall(b"POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 9\r\n")
             sock.sendall(b"\r\n{")  # and the other 8 bytes never
-
             with contextlib.suppress(ConnectionResetError):
                 while sock.recv(4096):
                     pass
