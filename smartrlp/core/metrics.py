@@ -41,7 +41,7 @@ COMMIT_SECONDS = Histogram(
 REFUSED = Counter(
     "smartrlp_refused",
     "Requests and connections refused: rate_limited, busy, overloaded, storage_unavailable, too_many_connections, "
-    "header_timeout",
+    "header_timeout, and on websockets ws_rate_limited, ws_too_many_connections",
     ["reason"],
     registry=REGISTRY,
 )

@@ -85,7 +85,8 @@ class StorageHealth:
 
     LOG_EVERY_SECONDS = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.cause: str | None = None
         self.since: str | None = None  # when the fault began, for /healthz and the moderator page
         self._started = 0.0
@@ -97,7 +98,7 @@ class StorageHealth:
         return self.cause is None
 
     def failed(self, cause: str) -> StorageUnavailable:
-        now = time.monotonic()
+        now = self.clock()
         if self.cause is None:
             self.since, self._started, self._logged_at = utcnow(), now, 0.0
         self._refused += 1
@@ -111,7 +112,7 @@ class StorageHealth:
     def succeeded(self) -> None:
         if self.cause is None:
             return
-        lasted = time.monotonic() - self._started
+        lasted = self.clock() - self._started
         log.warning("storage writable again after %.0f s (%d write(s) refused)", lasted, self._refused)
         self.cause = self.since = None
         self._refused = 0
