@@ -190,3 +190,34 @@ def test_a_body_that_trickles_in_is_cut_off_like_slow_headers(tmp_path: Path) ->
         server.assert_clean_log()
     finally:
         server.stop()
+
+
+def test_a_trusted_proxy_is_not_capped_per_address_but_others_are(tmp_path: Path) -> None:
+    env = {"SMARTRLP_LIMITS": "http_address=5", "SMARTRLP_TRUSTED_PROXIES": "127.0.0.2"}
+    env["SMARTRLP_HEADER_TIMEOUT"] = "30"
+    server = Server(tmp_path, env=env, demo=False).start()
+    held: list[socket.socket] = []
+    try:
+
+        def open_from(address: str) -> socket.socket:
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(address, 0))
+            held.append(sock)
+            return sock
+
+        for _ in range(20):  # the proxy: every visitor arrives from its address
+            open_from("127.0.0.2")
+        idle = [open_from("127.0.0.3") for _ in range(5)]
+        over = open_from("127.0.0.3")
+        status, head, body = read_answer(over)
+        assert status == 503
+        assert b"retry-after: 10" in head
+        assert json.loads(body)["error"]["code"] == "too_many_connections"
+        # The proxy's connections and the five within the cap are served.
+        for sock in [held[0], idle[0]]:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            assert read_answer(sock)[0] == 200
+        server.assert_clean_log()
+    finally:
+        for sock in held:
+            sock.close()
+        server.stop()
