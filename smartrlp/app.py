@@ -72,7 +72,11 @@ log = logging.getLogger("smartrlp")
 async def _secret_key(db: Database, configured: str) -> str:
     if configured:
         return configured
-    # Kept in the database so that cookies stay valid across restarts without any set-up.
+    # Kept in the database so that cookies stay valid across restarts without any set-up. Read first: a restart
+    # on a full disk or a read-only database must still come up and serve what is stored.
+    row = await db.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
+    if row is not None:
+        return str(row["value"])
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT OR IGNORE INTO app_secrets (name, value) VALUES ('secret_key', :value)",

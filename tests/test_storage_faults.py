@@ -110,7 +110,7 @@ def test_a_full_disk_refuses_changes_with_503_keeps_reading_and_resumes_by_itsel
 
         # Space is freed: the server notices by itself, with no visitor writing meanwhile.
         (disk / "backup.tar").unlink()
-        wait_until(lambda: viewer.http.get("/healthz").status_code == 200, timeout=20, what="/healthz to be ok again")
+        wait_until(lambda: viewer.http.get("/healthz").status_code == 200, timeout=30, what="/healthz to be ok again")
         assert "storage writable again" in server.log()
         after = ask(viewer, "Nach dem Aufräumen wieder möglich?")
         assert after.status_code == 201, after.text
@@ -159,7 +159,7 @@ def test_a_read_only_database_file_refuses_changes_and_resumes_when_writable(tmp
         server.assert_clean_log()
 
         chattr("-i", *db_files)
-        wait_until(lambda: viewer.http.get("/healthz").status_code == 200, timeout=20, what="/healthz to be ok again")
+        wait_until(lambda: viewer.http.get("/healthz").status_code == 200, timeout=30, what="/healthz to be ok again")
         after = ask(viewer, "Nach dem Schreibschutz wieder möglich?")
         assert after.status_code == 201, after.text
 
@@ -167,4 +167,45 @@ def test_a_read_only_database_file_refuses_changes_and_resumes_when_writable(tmp
         texts = stored_texts(server.db)
         assert {"Vor dem Schreibschutz gestellt?", "Nach dem Schreibschutz wieder möglich?"} <= texts
         assert not any("während des Schreibschutzes" in text for text in texts)
+        server.assert_clean_log()
+
+
+class DegradedServer(Server):
+    """A server whose start is complete once /healthz answers at all (503 while it cannot write)."""
+
+    def _wait_healthy(self) -> None:
+        def answering() -> bool:
+            assert self.running, f"the server exited while starting:\n{self.log()}"
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code in {200, 503}
+            except httpx.TransportError:
+                return False
+
+        wait_until(answering, timeout=self.startup_timeout, interval=0.05, what="/healthz to answer")
+
+
+def test_a_restart_while_the_database_is_read_only_comes_up_and_serves_what_is_stored(tmp_path: Path) -> None:
+    server = DegradedServer(tmp_path / "server")
+    db_files = [server.db, Path(f"{server.db}-wal"), Path(f"{server.db}-shm")]
+    with contextlib.ExitStack() as stack:
+        server.start()
+        stack.callback(server.stop)
+        stack.callback(chattr, "-i", *db_files)
+        viewer = Viewer(server, stack)
+        asked = ask(viewer, "Vor dem Neustart gestellt?")
+        assert asked.status_code == 201, asked.text
+        server.stop()
+
+        chattr("+i", *db_files)
+        server.start()  # the operator restarts it, not knowing yet what is wrong
+        assert viewer.http.get(f"/e/{SLUG}").status_code == 200
+        assert [q["text"] for q in viewer.questions()] == ["Vor dem Neustart gestellt?"]
+        assert_storage_refusal(ask(viewer, "Nach dem Neustart gestellt?"))
+        health = viewer.http.get("/healthz")
+        assert health.status_code == 503
+        assert "readonly" in health.json()["cause"]
+
+        chattr("-i", *db_files)
+        wait_until(lambda: viewer.http.get("/healthz").status_code == 200, timeout=30, what="/healthz to be ok again")
+        assert ask(viewer, "Nach dem Neustart gestellt?").status_code == 201
         server.assert_clean_log()

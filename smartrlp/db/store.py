@@ -251,6 +251,8 @@ class Database:
             await asyncio.sleep(interval)
             if self.storage.writable:
                 continue
+            if "SQLITE_READONLY" in (self.storage.cause or ""):
+                await self._reopen_writer()
             with contextlib.suppress(StorageUnavailable, DatabaseBusy):
                 async with self.transaction() as tx:
                     await tx.execute(
@@ -258,6 +260,18 @@ class Database:
                         "ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at",
                         {"at": utcnow()},
                     )
+
+    async def _reopen_writer(self) -> None:
+        """SQLite opens a file it may not write read-only, and the connection stays so after the file is writable
+        again (a restart on a read-only disk, say): a new connection is what notices."""
+        async with self._write_lock:
+            try:
+                fresh = await _connect(self.path, self.busy_timeout_ms)
+            except sqlite3.Error:
+                return  # still not even readable; the next probe tries again
+            stale, self._writer = self._writer, fresh
+            if stale is not None:
+                await stale.close()
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         assert self._reader is not None, "database is not open"
