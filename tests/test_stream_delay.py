@@ -154,3 +154,23 @@ def test_every_change_and_every_result_carries_the_server_time(
     resumed = viewer().ws(slug, since=opened["seq"] - 1)
     replayed = resumed.recv_until(lambda m: m["type"] == "poll")[-1]
     assert replayed["at"] == opened["at"]
+
+
+def test_the_grace_time_ends_exactly_the_largest_delay_after_the_close() -> None:
+    from smartrlp.services.ballots import takes_ballots
+
+    poll = {
+        "state": "closed",
+        "closed_at": "2026-12-04T18:00:00.000Z",
+        "stream_delay_youtube": 20,
+        "stream_delay_facebook": 12,
+        "stream_delay_tv": 30,
+    }
+    assert takes_ballots(poll, "2026-12-04T18:00:29.999Z")
+    assert not takes_ballots(poll, "2026-12-04T18:00:30.000Z")
+    assert takes_ballots({**poll, "state": "open", "closed_at": None}, "2027-01-01T00:00:00.000Z")
+    assert not takes_ballots({**poll, "state": "draft", "closed_at": None}, "2026-12-04T18:00:01.000Z")
+    assert not takes_ballots(
+        {**poll, "stream_delay_youtube": 0, "stream_delay_facebook": 0, "stream_delay_tv": 0},
+        "2026-12-04T18:00:00.001Z",
+    )
