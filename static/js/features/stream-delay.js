@@ -216,13 +216,11 @@ export function waitForTheVideo({ apply, event, phoneOnly = false }) {
     if (!status) return;
     const { seconds, source } = delay();
     const rounded = Math.round(seconds);
-    if (source === "none" || rounded === 0) {
-      status.textContent = choice === "none" ? t("Neues erscheint sofort.") : "";
-    } else {
-      status.textContent = t("Neues aus dem Studio erscheint {seconds} Sekunden später, wenn Ihr Video so weit ist.", {
-        seconds: rounded,
-      });
-    }
+    const text = source === "none" || rounded === 0
+      ? (choice === "none" ? t("Neues erscheint sofort.") : "")
+      : t("Neues aus dem Studio erscheint {seconds} Sekunden später, wenn Ihr Video so weit ist.", { seconds: rounded });
+    // A live region: written only when it says something new, so a screen reader is not told the same again.
+    if (status.textContent !== text) status.textContent = text;
   }
 
   function receive(message) {
