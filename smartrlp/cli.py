@@ -219,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="create the demo event 'smart-rlp' if missing")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(dest="action", required=True)
@@ -256,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_parser.add_argument("slug")
     export_parser.add_argument("--format", choices=export.FORMATS, required=True)
-    export_parser.add_argument("--what", choices=CSV_PARTS, help="with --format csv: questions (default) or polls")
+    export_parser.add_argument(
+        "--what", choices=CSV_PARTS, help="with --format csv: questions (default) or polls"
+    )
     export_parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     export_parser.set_defaults(handler=cmd_export)
 

@@ -23,3 +23,4 @@ class DeviceSigner:
             return self.signer.unsign(cookie_value).decode()
         except BadSignature:
             return None
+

@@ -40,3 +40,4 @@ class AppState:
 
 class LifespanState(TypedDict):
     app: AppState
+

@@ -45,3 +45,4 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited_receive, send)
+

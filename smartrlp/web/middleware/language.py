@@ -39,3 +39,8 @@ class LanguageSelector:
 
         with language(code):
             await self.app(scope, receive, send_with_cookie)
+
+
+
+
+

@@ -16,6 +16,7 @@ class NoVisitorAddresses(logging.Filter):
         return not str(record.msg).startswith('%s - "WebSocket')
 
 
+
 class WorkerHeader:
     """Names the worker process in every response and websocket handshake (`X-Smartrlp-Worker: <pid>`).
 
@@ -38,3 +39,4 @@ class WorkerHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_header)
+

@@ -44,7 +44,9 @@ async def ask_question(request: Request, event: sqlite3.Row, body: AskQuestion) 
     return await questions.ask(state.ctx, event["id"], body, device=device)
 
 
-@api.post("/api/events/{slug}/questions/{question_id}/votes", response=Vote, errors=(400, 409), rate_limited=True)
+@api.post(
+    "/api/events/{slug}/questions/{question_id}/votes", response=Vote, errors=(400, 409), rate_limited=True
+)
 async def upvote(request: Request, event: sqlite3.Row) -> dict[str, Any]:
     """Upvote an approved question, once per device
 
