@@ -23,7 +23,7 @@ from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
-from smartrlp.db.store import Database
+from smartrlp.db.stores import Store, database_for
 from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
@@ -66,13 +66,13 @@ from smartrlp.web.views import events as event_pages
 log = logging.getLogger("smartrlp")
 
 
-async def _secret_key(db: Database, configured: str) -> str:
+async def _secret_key(db: Store, configured: str) -> str:
     if configured:
         return configured
     # Kept in the database so that cookies stay valid across restarts without any set-up.
     async with db.transaction() as tx:
         await tx.execute(
-            "INSERT OR IGNORE INTO app_secrets (name, value) VALUES ('secret_key', :value)",
+            "INSERT INTO app_secrets (name, value) VALUES ('secret_key', :value) ON CONFLICT DO NOTHING",
             {"value": secrets.token_urlsafe(32)},
         )
         row = await tx.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
@@ -92,7 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         if not settings.access_log:
             # Here, after the server configured its logging, so that the filter is not replaced.
             logging.getLogger("uvicorn.error").addFilter(NoVisitorAddresses())
-        db = Database(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
+        db = database_for(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
         await events.ensure_join_codes(db)
@@ -121,7 +121,7 @@ def create_app(settings: Settings) -> Starlette:
             login_addresses=AddressFailures(login_rate if isinstance(login_rate, Rate) else None),
             origins=origins,
         )
-        log.info("database %s open", settings.db_path)
+        log.info("database %s open", db.path)
         # The task group holds a reference to every background task and cancels them all on the way out.
         try:
             async with anyio.create_task_group() as background:

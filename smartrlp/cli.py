@@ -14,7 +14,7 @@ from pathlib import Path
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import Settings, SettingsError
-from smartrlp.db.store import Database
+from smartrlp.db.stores import Store, database_for, is_postgres
 from smartrlp.models.accounts import ROLES
 from smartrlp.models.export import CSV_PARTS
 from smartrlp.realtime.broker import check_url
@@ -26,8 +26,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(db_path=args.db)
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.db_path)
+def _missing(target: str) -> bool:
+    """Whether a command that only reads would find no SQLite file there (a server URL is never missing)."""
+    return target != ":memory:" and not is_postgres(target) and not Path(target).exists()
+
+
+async def _with_db(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    db = database_for(settings.db_path)
     await db.open()
     try:
         return await work(db)
@@ -38,7 +43,7 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]
 async def _with_context(settings: Settings, work: Callable[[Context], Awaitable[int]]) -> int:
     """Run `work` with the services' context over the database: the same functions the web pages call."""
 
-    async def with_db(db: Database) -> int:
+    async def with_db(db: Store) -> int:
         return await work(Context.offline(db, settings))
 
     return await _with_db(settings, with_db)
@@ -162,11 +167,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("smartrlp: --what applies to --format csv only; the JSON holds everything.", file=sys.stderr)
         return 2
     # Exporting only reads: a mistyped --db must not leave a new, empty database behind.
-    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+    if _missing(settings.db_path):
         print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
         return 2
 
-    async def work(db: Database) -> int:
+    async def work(db: Store) -> int:
         try:
             data = await export.build_export(db, args.slug)
         except ApiError as exc:
@@ -192,11 +197,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
         raise SettingsError(f"--days must be positive, not {args.days}")
     settings = Settings.from_env(db_path=args.db, retention_days=args.days)
     # A mistyped --db must not leave a new, empty database behind.
-    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+    if _missing(settings.db_path):
         print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
         return 2
 
-    async def work(db: Database) -> int:
+    async def work(db: Store) -> int:
         days = settings.retention_days
         slugs = await retention.purge(db, datetime.now(UTC), days)
         for slug in slugs:
@@ -210,7 +215,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     db_option = argparse.ArgumentParser(add_help=False)
-    db_option.add_argument("--db", help="SQLite file (default: $SMARTRLP_DB or ./smartrlp.db)")
+    db_option.add_argument(
+        "--db", help="SQLite file or postgresql://user:pass@host/db (default: $SMARTRLP_DB or ./smartrlp.db)"
+    )
     parser = argparse.ArgumentParser(prog="smartrlp", description="Smart RLP Live: live Q&A for public events")
     commands = parser.add_subparsers(dest="command", required=True)
 

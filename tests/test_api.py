@@ -14,6 +14,8 @@ import httpx
 import pytest
 from fixtures import SLUG, Server, Viewer, add_moderator, bearer, create_event, create_token, login
 
+pytestmark = pytest.mark.both_stores
+
 QUESTIONS = f"/api/events/{SLUG}/questions"
 UNDO = f"/api/events/{SLUG}/moderation/undo"
 MAX_BODY = 64 * 1024
