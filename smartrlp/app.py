@@ -23,7 +23,7 @@ from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
-from smartrlp.db.stores import Store, database_for
+from smartrlp.db.stores import Store, database_for, is_postgres
 from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
@@ -41,6 +41,7 @@ from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
 from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
+from smartrlp.web.middleware.retry import RetryConflicts
 from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
@@ -178,6 +179,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(CrossSiteGuard, allowed=origins),
         Middleware(DeviceCookie, secure=settings.secure_cookies),
         Middleware(LanguageSelector, secure=settings.secure_cookies),
+        # Innermost: a request whose transaction lost to another host's is run again from here.
+        *([Middleware(RetryConflicts)] if is_postgres(settings.db_path) else []),
     ]
     return Starlette(
         routes=routes,

@@ -100,6 +100,8 @@ class PostgresServer:
             f"-k {self.directory}",
             "-c max_connections=300",
             "-c shared_buffers=32MB",
+            # Deadlocks between hosts are found after this long (the default is 1 s).
+            "-c deadlock_timeout=200ms",
         ]
         if not self.durable:
             options += ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off"]
