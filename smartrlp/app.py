@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+import redis.asyncio as aioredis
 from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,7 +21,7 @@ from starlette.types import ASGIApp
 from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
-from smartrlp.core.limits import AddressFailures, Limiter, Rate
+from smartrlp.core.limits import AddressFailures, Limiter, Rate, SharedLimiter
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.stores import Store, database_for, is_postgres
@@ -84,6 +85,9 @@ async def _secret_key(db: Store, configured: str) -> str:
 def create_app(settings: Settings) -> Starlette:
     # Parsed here, so that a mistyped limit or proxy stops `smartrlp serve` at once with a clear message.
     limiter = Limiter.from_setting(settings.limits)
+    if settings.broker:
+        # The budgets are shared by every process and host through the broker's Redis (core/limits.py).
+        limiter = SharedLimiter(limiter.limits, aioredis.Redis.from_url(settings.broker, socket_timeout=2))
     login_rate = limiter.limits.get("login_address")
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
@@ -142,6 +146,8 @@ def create_app(settings: Settings) -> Starlette:
             await state.ballots.drain()
         finally:
             await db.close()
+            if isinstance(limiter, SharedLimiter):
+                await limiter.client.aclose()
 
     routes = by_path(
         [

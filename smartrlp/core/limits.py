@@ -5,9 +5,11 @@ rate algorithm (GCRA): one number per key, the moment the key's budget is full a
 per device or address whatever its count. Keys live in a bounded LRU map: when it is full, keys whose budget has
 refilled go first (forgetting them changes nothing), then the least recently used.
 
-The counters are in this process's memory. With several server processes each keeps its own, so the effective
-limits multiply by the number of processes (documented in the README). Login failures per account are kept in the
-database instead (`accounts.py`), because they must survive a restart.
+Without a broker the counters are in this process's memory. With `SMARTRLP_BROKER` set (several processes or hosts)
+the per-device and per-address budgets live in Redis instead (`SharedLimiter`): one atomic script per request checks
+and takes every budget it names, on Redis's clock, so a visitor has the same budget whichever host answers. Open
+websocket connections are counted where they are held, per process. Login failures per account are kept in the
+database (`accounts.py`), because they must survive a restart; with PostgreSQL that is shared by every host too.
 
 Per-address limits must let a whole school class or town hall behind one NAT address take part, so they are
 generous; per-device limits are tight, because one person needs few. The defaults and their reasons are in the
@@ -17,14 +19,18 @@ README under `SMARTRLP_LIMITS`.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import SettingsError, parse_duration
+
+log = logging.getLogger("smartrlp.limits")
 
 # Sums of float seconds are off by a few ulps; less than this is no wait at all.
 ROUNDING = 1e-6
@@ -185,6 +191,10 @@ class Limiter:
     def from_setting(cls, setting: str) -> Limiter:
         return cls(parse_limits(setting))
 
+    async def check(self, what: str, **keys: str | None) -> None:
+        """`hit`, where the budgets may live elsewhere (SharedLimiter); the one call the web layer makes."""
+        self.hit(what, **keys)
+
     def hit(self, what: str, **keys: str | None) -> None:
         """Count one for every `name=key` given (e.g. question_device=..., question_address=...), or raise
         `RateLimited` and count none, so a refused request does not use up another of the budgets."""
@@ -220,6 +230,71 @@ class Limiter:
             self._open[key] = left
         else:
             self._open.pop(key, None)
+
+
+# KEYS: one per budget; ARGV: for each key its interval and burst (seconds). Redis's own clock, so that the hosts'
+# clocks do not matter; every budget is checked before any is taken, as in Limiter.hit.
+_GCRA_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+local starts = {}
+for i, key in ipairs(KEYS) do
+  local full_at = tonumber(redis.call('GET', key) or '0')
+  if full_at < now then full_at = now end
+  starts[i] = full_at
+  local w = (full_at - now) - tonumber(ARGV[2 * i])
+  if w > wait then wait = w end
+end
+if wait > 0.000001 then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  local full_at = starts[i] + tonumber(ARGV[2 * i - 1])
+  redis.call('SET', key, tostring(full_at), 'PX', math.ceil((full_at - now) * 1000) + 1000)
+end
+return '0'
+"""
+
+
+class SharedLimiter(Limiter):
+    """The rate budgets in Redis (SMARTRLP_BROKER), shared by every process and host; see the module's text.
+
+    `client` is a redis.asyncio client. If Redis cannot be reached the request is judged by this process's own
+    budgets, so that a broker outage does not refuse every question (it is logged by the broker already).
+    """
+
+    def __init__(self, limits: dict[str, Rate | int | None], client: Any, *, prefix: str = "smartrlp:limit:") -> None:
+        super().__init__(limits)
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_GCRA_SCRIPT)
+
+    async def check(self, what: str, **keys: str | None) -> None:
+        wanted = [
+            (name, address_key(key) if name.endswith("_address") else key)
+            for name, key in keys.items()
+            if key is not None and name in self._buckets
+        ]
+        if not wanted:
+            return
+        rates = [self._buckets[name].rate for name, _ in wanted]
+        try:
+            answer = await self._script(
+                keys=[f"{self.prefix}{name}:{key}" for name, key in wanted],
+                args=[value for rate in rates for value in (repr(rate.interval), repr(rate.burst))],
+            )
+        except (OSError, ConnectionError, TimeoutError) as error:
+            log.warning("shared rate limits unreachable (%s); this process's own count applies", error)
+            self.hit(what, **keys)
+            return
+        except Exception as error:  # redis-py's own errors (not OSError) when Redis is down or refuses
+            if type(error).__module__.startswith("redis"):
+                log.warning("shared rate limits unreachable (%s); this process's own count applies", error)
+                self.hit(what, **keys)
+                return
+            raise
+        wait = float(answer)
+        if wait > 0:
+            raise RateLimited(wait, what)
 
 
 class MessageBudget:
