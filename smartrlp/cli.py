@@ -16,6 +16,7 @@ from pathlib import Path
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import Settings, SettingsError
 from smartrlp.db import copy
+from smartrlp.db.postgres import StoreUnreachable
 from smartrlp.db.stores import Store, database_for, is_postgres
 from smartrlp.models.accounts import ROLES
 from smartrlp.models.export import CSV_PARTS
@@ -344,6 +345,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args))
-    except (accounts.AccountError, SettingsError) as exc:
+    except (accounts.AccountError, SettingsError, StoreUnreachable) as exc:
         print(f"smartrlp: {exc}", file=sys.stderr)
         return 2

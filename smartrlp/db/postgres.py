@@ -57,6 +57,10 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+class StoreUnreachable(RuntimeError):
+    """The PostgreSQL server named by the URL cannot be reached or refuses us (at start: a clear message, no trace)."""
+
+
 class TransactionConflict(Exception):
     """PostgreSQL aborted the transaction for another one (serialization failure, deadlock): run it again."""
 
@@ -164,7 +168,10 @@ class PostgresDatabase:
 
     async def open(self) -> None:
         try:
-            self._writer = await self._connect()
+            try:
+                self._writer = await self._connect()
+            except (*_BUSY, asyncpg.PostgresError) as error:
+                raise StoreUnreachable(f"cannot open the PostgreSQL database {self.path}: {error}") from error
             await apply_migrations(self._writer)
             self._pool = await asyncpg.create_pool(
                 self.url,
