@@ -152,4 +152,22 @@ def report(run: Any, sqlite: list[Any], sqlite_bursts: list[dict[str, Any]], fou
         how = f"via proxy ({b['pool']} keep-alive)" if b["pool"] else "new per ballot"
         lines.append(f"| {b['seconds']:g} s | {name} | {how} | {b['acknowledged']} of {b['ballots']} | "
                      f"{ms(b['p50'])} | {ms(b['p99'])} | {b['rate']:.0f} | {'yes' if b['exact'] else 'NO'} |")
+    lines += ["", WHEN_TO_MOVE]
     return lines
+
+
+WHEN_TO_MOVE = """**What each costs, and when to move.** SQLite is in the server's process: a write is a few calls into
+a library and one fsync. PostgreSQL is a server: every statement of a transaction is a round trip to another process
+(here on the same cores, over loopback; across a network add its latency per statement), and the commit waits for
+PostgreSQL's fsync. So on one machine SQLite is the faster store, for the fan-out (which starts with the moderator's
+committed change) and for the vote burst, and it stays the default. The fan-out itself does not touch the database
+per viewer on either store: each broadcast is one pre-encoded frame. A second host adds one hop to every broadcast
+(the note through Redis, then a read of the change log by the other host) and takes the other half of the viewers'
+CPU, which on this two-core machine it has to share with the first host and the load clients.
+
+Move to PostgreSQL and several hosts when one machine is not enough, not for speed: more viewers than one machine's
+cores carry at the wanted latency (about 10,000 per two cores above), several events of a whole network at once, or
+an event that must survive the loss of a machine (a viewer of a killed host resumes on another: test_multihost.py).
+Start with `--workers N` and Redis on one machine (SQLite still), which uses every core of it; then PostgreSQL and a
+second host. Give PostgreSQL its own machine (or a managed service) with fast fsync: the vote burst's rate is bound by
+how many commits per second it takes (each host has one writer connection; ballots are grouped per transaction)."""

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +22,7 @@ from fixtures import SLUG, Server, Viewer, add_moderator, bearer, create_token, 
 from pgserver import TEMPLATE, PostgresServer, postgres_bin
 
 from smartrlp.db import dialect
-from smartrlp.db.store import migration_files
+from smartrlp.db.store import Database, migration_files
 
 QUESTIONS = f"/api/events/{SLUG}/questions"
 
@@ -59,6 +61,19 @@ def _waiting_backends(pg: PostgresServer, url: str) -> int:
         f"AND application_name = 'smartrlp' AND datname = '{_database(url)}'"
     )
     return int(pg.psql(sql).strip())
+
+
+def _migrated_sqlite(directory: Path) -> str:
+    """A new SQLite file with every migration, opened with the project's own store."""
+    path = str(directory / "migrated.db")
+
+    async def migrate() -> None:
+        db = Database(path)
+        await db.open()
+        await db.close()
+
+    asyncio.run(migrate())
+    return path
 
 
 def _wait_for_lock(pg: PostgresServer, url: str) -> None:
@@ -155,9 +170,8 @@ def test_two_hosts_on_one_database_number_changes_without_gaps(
 def test_migrations_are_recorded_in_both_stores(postgres: PostgresServer, tmp_path: Path) -> None:
     import sqlite3
 
-    server = Server(tmp_path).start()
-    server.stop()
-    with sqlite3.connect(server.db_path) as db:
+    path = _migrated_sqlite(tmp_path)
+    with contextlib.closing(sqlite3.connect(path)) as db:
         in_sqlite = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
     in_postgres = postgres.psql("SELECT name FROM migrations ORDER BY name", TEMPLATE).split()
     assert in_sqlite == in_postgres == [name for name, _ in migration_files()]
@@ -186,3 +200,22 @@ def test_an_unreachable_database_is_a_clear_message_without_the_password() -> No
     assert "cannot open the PostgreSQL database postgresql://smartrlp:***@127.0.0.1" in result.stderr
     assert "secret" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_both_stores_have_the_same_tables_and_columns(postgres: PostgresServer, tmp_path: Path) -> None:
+    """Every migration, today's and the ones to come, gives PostgreSQL the same schema as SQLite."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(_migrated_sqlite(tmp_path))) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        in_sqlite = {t: sorted(r[1] for r in db.execute(f"PRAGMA table_info({t})")) for t in tables}
+    rows = postgres.psql(
+        "SELECT table_name || ' ' || column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY 1",
+        TEMPLATE,
+    ).split("\n")
+    in_postgres: dict[str, list[str]] = {}
+    for row in filter(None, rows):
+        table, column = row.split(" ")
+        in_postgres.setdefault(table, []).append(column)
+    assert {t: sorted(c) for t, c in in_postgres.items()} == in_sqlite
