@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
-from smartrlp.core.limits import AddressFailures, Limiter, Rate, SharedLimiter
+from smartrlp.core.limits import AddressFailures, Limiter, Rate, SharedAddressFailures, SharedLimiter
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.stores import Store, database_for, is_postgres
@@ -85,10 +85,13 @@ async def _secret_key(db: Store, configured: str) -> str:
 def create_app(settings: Settings) -> Starlette:
     # Parsed here, so that a mistyped limit or proxy stops `smartrlp serve` at once with a clear message.
     limiter = Limiter.from_setting(settings.limits)
+    login_rate = limiter.limits.get("login_address")
+    login_addresses = AddressFailures(login_rate if isinstance(login_rate, Rate) else None)
     if settings.broker:
         # The budgets are shared by every process and host through the broker's Redis (core/limits.py).
-        limiter = SharedLimiter(limiter.limits, aioredis.Redis.from_url(settings.broker, socket_timeout=2))
-    login_rate = limiter.limits.get("login_address")
+        limits_client = aioredis.Redis.from_url(settings.broker, socket_timeout=2)
+        limiter = SharedLimiter(limiter.limits, limits_client)
+        login_addresses = SharedAddressFailures(login_addresses.rate, limits_client)
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
 
@@ -123,7 +126,7 @@ def create_app(settings: Settings) -> Starlette:
             ballots=BallotWriter(db, results),
             reactions=ReactionMeter(hub),
             limiter=limiter,
-            login_addresses=AddressFailures(login_rate if isinstance(login_rate, Rate) else None),
+            login_addresses=login_addresses,
             origins=origins,
         )
         log.info("database %s open", db.path)

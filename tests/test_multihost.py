@@ -155,7 +155,7 @@ def cluster(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[Host, Ho
         "SMARTRLP_BROKER": redis.url,
         "SMARTRLP_TRUSTED_PROXIES": "127.0.0.1",
         # Three questions per hour from one address: small enough to reach, whichever host counts.
-        "SMARTRLP_LIMITS": "question_address=3/1h",
+        "SMARTRLP_LIMITS": "question_address=3/1h, login_address=2/15m",
     }
     a = Host(tmp_path / "a", "127.0.0.2", db=url, env=env)
     b = Host(tmp_path / "b", "127.0.0.3", db=url, env=env, demo=False)
@@ -226,3 +226,14 @@ def test_a_per_address_budget_is_one_budget_on_every_host(cluster: tuple[Host, H
     assert [r.status_code for r in answers] == [201, 201, 201, 429, 429]
     assert answers[3].json()["error"]["code"] == "rate_limited"
     assert int(answers[3].headers["Retry-After"]) > 0
+
+
+def test_failed_logins_from_one_address_lock_it_on_every_host(cluster: tuple[Host, Host, Front]) -> None:
+    a, b, _ = cluster
+    statuses = []
+    for number, host in enumerate((a, b, a)):
+        with host.client(headers={"X-Forwarded-For": "192.0.2.99"}) as client:
+            response = client.post("/login", data={"name": f"rater{number}", "password": "falsch falsch falsch"})
+        statuses.append(response.status_code)
+    # The second failure (on host B) locks the address; host A knows it, although it saw only one failure.
+    assert statuses == [401, 401, 429]

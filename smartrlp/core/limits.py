@@ -7,7 +7,8 @@ refilled go first (forgetting them changes nothing), then the least recently use
 
 Without a broker the counters are in this process's memory. With `SMARTRLP_BROKER` set (several processes or hosts)
 the per-device and per-address budgets live in Redis instead (`SharedLimiter`): one atomic script per request checks
-and takes every budget it names, on Redis's clock, so a visitor has the same budget whichever host answers. Open
+and takes every budget it names, on Redis's clock, so a visitor has the same budget whichever host answers; failed
+logins per address are counted there too (`SharedAddressFailures`). Open
 websocket connections are counted where they are held, per process. Login failures per account are kept in the
 database (`accounts.py`), because they must survive a restart; with PostgreSQL that is shared by every host too.
 
@@ -282,16 +283,11 @@ class SharedLimiter(Limiter):
                 keys=[f"{self.prefix}{name}:{key}" for name, key in wanted],
                 args=[value for rate in rates for value in (repr(rate.interval), repr(rate.burst))],
             )
-        except (OSError, ConnectionError, TimeoutError) as error:
-            log.warning("shared rate limits unreachable (%s); this process's own count applies", error)
+        except Exception as error:  # redis-py's own errors are not OSErrors
+            if not _unreachable(error):
+                raise
             self.hit(what, **keys)
             return
-        except Exception as error:  # redis-py's own errors (not OSError) when Redis is down or refuses
-            if type(error).__module__.startswith("redis"):
-                log.warning("shared rate limits unreachable (%s); this process's own count applies", error)
-                self.hit(what, **keys)
-                return
-            raise
         wait = float(answer)
         if wait > 0:
             raise RateLimited(wait, what)
@@ -353,6 +349,15 @@ class AddressFailures:
         self.clock = clock
         self._states: OrderedDict[str, Failures] = OrderedDict()
 
+    async def wait_for(self, address: str) -> float:
+        """`wait`, where the failures may live elsewhere (SharedAddressFailures); what the login view calls."""
+        return self.wait(address)
+
+    async def fail(self, address: str) -> float:
+        """Count a failure (`failed`) and return the wait it brings."""
+        self.failed(address)
+        return self.wait(address)
+
     def wait(self, address: str) -> float:
         state = self._states.get(address_key(address))
         return max(0.0, state.blocked_until - self.clock()) if state is not None else 0.0
@@ -367,3 +372,69 @@ class AddressFailures:
         self._states[key] = after_failure(self._states.pop(key, Failures(0, now)), self.rate, now, slow_after)
         while len(self._states) > self.max_keys:
             self._states.popitem(last=False)
+
+
+# KEYS[1]: the address's hash; ARGV: now, count, period, slow_after, max_delay. after_failure, atomically in Redis.
+_FAILURE_SCRIPT = """
+local now, count, period = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local slow_after, max_delay = tonumber(ARGV[4]), tonumber(ARGV[5])
+local s = redis.call('HMGET', KEYS[1], 'f', 'w', 'b')
+local f, w, b = tonumber(s[1] or '0'), tonumber(s[2] or ARGV[1]), tonumber(s[3] or '0')
+if now - w > period then f = 0; w = now end
+f = f + 1
+if f >= count then
+  f = 0; w = now + period; b = now + period
+elseif f >= slow_after then
+  b = now + math.min(2 ^ (f - slow_after), max_delay, period)
+end
+redis.call('HSET', KEYS[1], 'f', f, 'w', tostring(w), 'b', tostring(b))
+redis.call('PEXPIRE', KEYS[1], math.ceil(period * 2000))
+return tostring(math.max(0, b - now))
+"""
+
+
+class SharedAddressFailures(AddressFailures):
+    """Login failures per address in Redis (SMARTRLP_BROKER), so that guessing slows and locks on every host alike.
+
+    Times are the hosts' clocks (kept in step by NTP); if Redis cannot be reached this process's count applies.
+    """
+
+    def __init__(self, rate: Rate | None, client: Any, *, prefix: str = "smartrlp:login:") -> None:
+        super().__init__(rate)
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_FAILURE_SCRIPT)
+
+    async def wait_for(self, address: str) -> float:
+        if self.rate is None:
+            return 0.0
+        try:
+            blocked = await self.client.hget(self.prefix + address_key(address), "b")
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            return self.wait(address)
+        return max(0.0, float(blocked) - self.clock()) if blocked is not None else 0.0
+
+    async def fail(self, address: str) -> float:
+        if self.rate is None:
+            return 0.0
+        slow_after = max(SLOW_AFTER, self.rate.count // 2)
+        args = [repr(self.clock()), self.rate.count, repr(self.rate.period), slow_after, repr(MAX_DELAY)]
+        try:
+            return float(await self._script(keys=[self.prefix + address_key(address)], args=args))
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            self.failed(address)
+            return self.wait(address)
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether an error from redis-py means Redis cannot be reached (then the local count applies)."""
+    unreachable = isinstance(error, OSError | ConnectionError | TimeoutError) or type(error).__module__.startswith(
+        "redis"
+    )
+    if unreachable:
+        log.warning("shared limits unreachable (%s); this process's own count applies", error)
+    return unreachable
