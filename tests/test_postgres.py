@@ -83,9 +83,12 @@ def _wait_for_lock(pg: PostgresServer, url: str) -> None:
 
 
 @pytest.fixture
-def pg_server(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[Server, str]]:
+def pg_server(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Server, str]]:
+    """A server on a new database; its busy timeout is the test's `busy_ms` mark (default 1.5 s)."""
+    mark = request.node.get_closest_marker("busy_ms")
+    busy = str(mark.args[0]) if mark else "1500"
     url = postgres.new_database(TEMPLATE)
-    server = Server(tmp_path, db=url, env={"SMARTRLP_BUSY_TIMEOUT_MS": "1500"}).start()
+    server = Server(tmp_path, db=url, env={"SMARTRLP_BUSY_TIMEOUT_MS": busy}).start()
     try:
         yield server, url
     finally:
@@ -112,6 +115,8 @@ def test_a_lock_held_too_long_is_503_busy(
     server.assert_clean_log()
 
 
+# Long enough that PostgreSQL's deadlock check (200 ms here) always comes before the lock timeout, however loaded.
+@pytest.mark.busy_ms(30_000)
 def test_a_deadlock_with_another_host_is_run_again(
     postgres: PostgresServer, pg_server: tuple[Server, str], viewer: Callable[..., Viewer]
 ) -> None:

@@ -2,8 +2,8 @@
 
 Installed only on PostgreSQL (SQLite's single writer never conflicts). A conflicting transaction was rolled back and
 published nothing (after-commit work runs only after COMMIT), so running the whole request again is safe; the body
-is kept for that (BodySizeLimit bounds it). After `attempts` conflicts in a row the answer is `503 busy` with
-Retry-After, as for a database that cannot keep up. Nothing is retried once the response has begun.
+is kept for that as it is read (BodySizeLimit bounds it). After `attempts` conflicts in a row the answer is
+`503 busy` with Retry-After, as for a database that cannot keep up. Nothing is retried once the response has begun.
 """
 
 from __future__ import annotations
@@ -34,18 +34,21 @@ class RetryConflicts:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body: list[Message] = []
-        while True:
+        # What the application read of the request, to hand it the same again on a retry. Read as it asks for it
+        # (not ahead): BodySizeLimit's error must reach the application's error handling as before.
+        read: list[Message] = []
+
+        async def recording() -> Message:
             message = await receive()
-            body.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
+            read.append(message)
+            return message
+
         for attempt in range(self.attempts):
-            replay = iter(body)
+            replay = iter(list(read))
             started = False
 
             async def replayed(replay: Iterator[Message] = replay) -> Message:
-                return next(replay, None) or await receive()
+                return next(replay, None) or await recording()
 
             async def tracked(message: Message) -> None:
                 nonlocal started
