@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from fixtures import SLUG, Server, Viewer, add_moderator, bearer, create_token, free_port, run_cli, wait_until
 from pgserver import TEMPLATE, PostgresServer, postgres_bin
@@ -224,3 +225,28 @@ def test_both_stores_have_the_same_tables_and_columns(postgres: PostgresServer, 
         table, column = row.split(" ")
         in_postgres.setdefault(table, []).append(column)
     assert {t: sorted(c) for t, c in in_postgres.items()} == in_sqlite
+
+
+def test_a_read_only_database_is_503_storage_unavailable_until_it_is_writable(
+    postgres: PostgresServer, pg_server: tuple[Server, str], viewer: Callable[..., Viewer]
+) -> None:
+    server, url = pg_server
+    client = viewer(on=server).http
+    name = _database(url)
+    postgres.psql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    # The server's connections keep their session; ending them makes the server open new, read-only ones.
+    postgres.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    def refused() -> httpx.Response | None:
+        response = client.post(QUESTIONS, json={"text": "Wird das gespeichert?"})
+        return response if response.json().get("error", {}).get("code") == "storage_unavailable" else None
+
+    response = wait_until(refused, what="503 storage_unavailable")
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    assert client.get(QUESTIONS).status_code == 200, "reads go on"
+    postgres.psql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+    # The storage probe notices by itself (every 5 s) and the next question is stored.
+    wait_until(lambda: client.get("/healthz").status_code == 200, timeout=30, what="/healthz to recover")
+    assert client.post(QUESTIONS, json={"text": "Wird das gespeichert?"}).status_code == 201
+    assert not server.unexpected_errors()

@@ -19,17 +19,30 @@ each through one writer) ran at 660-760 votes/s with it and 510-660 with psycopg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from smartrlp.core import metrics
+from smartrlp.core.errors import StorageUnavailable
 from smartrlp.db import dialect
-from smartrlp.db.store import DEFAULT_BUSY_TIMEOUT_MS, DatabaseBusy, Params, migration_files, utcnow
+from smartrlp.db.store import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    STORAGE_PROBE_SECONDS,
+    DatabaseBusy,
+    Params,
+    StorageHealth,
+    migration_files,
+    utcnow,
+)
 
 log = logging.getLogger("smartrlp.db")
 
@@ -66,6 +79,22 @@ class TransactionConflict(Exception):
 
 
 _CONFLICTS = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
+# The server cannot write: its disk is full (53100), it runs out of memory or files (53xxx), a standby or a
+# default_transaction_read_only database (25006), a failing disk (58030). Answered 503 storage_unavailable as
+# SQLite's full disk is (store.StorageHealth); reads go on.
+_STORAGE_FAULTS = (
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+    asyncpg.exceptions.PostgresIOError,
+)
+
+
+def storage_fault(error: BaseException) -> str | None:
+    if isinstance(error, _STORAGE_FAULTS) and not isinstance(error, asyncpg.exceptions.TooManyConnectionsError):
+        return f"{error} ({error.sqlstate})"
+    return None
+
+
 _BUSY = (
     asyncpg.exceptions.LockNotAvailableError,
     asyncpg.exceptions.QueryCanceledError,
@@ -74,6 +103,7 @@ _BUSY = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.InternalClientError,
     ConnectionError,
     OSError,
 )
@@ -150,6 +180,7 @@ class PostgresDatabase:
         self._pool: asyncpg.Pool | None = None
         self._write_lock = asyncio.Lock()
         self._opened = False
+        self.storage = StorageHealth()
 
     async def _connect(self) -> asyncpg.Connection:
         # lock_timeout bounds the wait for another host's transaction on the same rows, as busy_timeout does
@@ -211,7 +242,9 @@ class PostgresDatabase:
             tx = Transaction(conn)
             try:
                 yield tx
+                started = time.perf_counter()
                 await conn.execute("COMMIT")
+                metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
             except BaseException as error:
                 if not conn.is_closed():
                     try:
@@ -220,27 +253,54 @@ class PostgresDatabase:
                         conn.terminate()  # a broken connection is replaced by the next transaction
                 if isinstance(error, _CONFLICTS):
                     raise TransactionConflict(str(error)) from error
+                cause = storage_fault(error)
+                if cause is not None:
+                    raise self.storage.failed(cause) from None  # logged once a minute, without a traceback
                 if isinstance(error, _BUSY):
                     raise DatabaseBusy() from error
                 raise
+            self.storage.succeeded()
             for callback in tx._after_commit:
                 callback()
 
-    async def fetchone(self, sql: str, params: Params = ()) -> asyncpg.Record | None:
+    async def watch_storage(self, interval: float = STORAGE_PROBE_SECONDS) -> None:
+        """As store.Database.watch_storage: during a storage fault a one-row write every `interval` finds its end."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.storage.writable:
+                continue
+            if "25006" in (self.storage.cause or ""):
+                # A read-only database setting holds for the session: a new connection is what notices its end.
+                async with self._write_lock:
+                    if self._writer is not None:
+                        self._writer.terminate()
+            with contextlib.suppress(StorageUnavailable, DatabaseBusy):
+                async with self.transaction() as tx:
+                    await tx.execute(
+                        "INSERT INTO storage_probe (id, written_at) VALUES (1, :at) "
+                        "ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at",
+                        {"at": utcnow()},
+                    )
+
+    async def _read(self, method: str, sql: str, params: Params) -> Any:
         assert self._pool is not None, "database is not open"
         text, order = dialect.postgres_query(sql)
-        try:
-            return await self._pool.fetchrow(text, *dialect.arguments(order, params))
-        except _BUSY as error:
-            raise DatabaseBusy() from error
+        args = dialect.arguments(order, params)
+        # A reader the server ended (a restart, an administrator) fails once; reads may simply be tried again, and
+        # the pool replaces the broken connection.
+        for attempt in (1, 2):
+            try:
+                return await getattr(self._pool, method)(text, *args)
+            except _BUSY as error:
+                if attempt == 2:
+                    raise DatabaseBusy() from error
+        raise AssertionError("unreachable")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> asyncpg.Record | None:
+        return await self._read("fetchrow", sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
-        assert self._pool is not None, "database is not open"
-        text, order = dialect.postgres_query(sql)
-        try:
-            return list(await self._pool.fetch(text, *dialect.arguments(order, params)))
-        except _BUSY as error:
-            raise DatabaseBusy() from error
+        return list(await self._read("fetch", sql, params))
 
 
 def postgres_migrations() -> list[tuple[str, str]]:
