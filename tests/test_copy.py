@@ -46,7 +46,7 @@ def _export(target: str) -> dict[str, object]:
 
 
 def test_copy_to_postgresql_and_back(postgres: PostgresServer, tmp_path: Path) -> None:
-    source = Server(tmp_path / "sqlite").start()
+    source = Server(tmp_path / "sqlite", startup_timeout=60).start()
     token = _fill(source)
     source.stop()
     before = _export(source.db_path)
@@ -58,7 +58,7 @@ def test_copy_to_postgresql_and_back(postgres: PostgresServer, tmp_path: Path) -
     assert _export(url) == before
 
     # A server on the copy: the same questions, the same log to replay, logins and tokens still valid.
-    on_postgres = Server(tmp_path / "pg", db=url, demo=False).start()
+    on_postgres = Server(tmp_path / "pg", db=url, demo=False, startup_timeout=60).start()
     try:
         with contextlib.ExitStack() as stack:
             moderator = Viewer(on_postgres, stack, headers=bearer(token))
@@ -84,7 +84,7 @@ def test_copy_to_postgresql_and_back(postgres: PostgresServer, tmp_path: Path) -
 
 
 def test_backup_of_a_live_database_is_consistent(tmp_path: Path) -> None:
-    server = Server(tmp_path).start()
+    server = Server(tmp_path, startup_timeout=60).start()
     stop = threading.Event()
 
     def ask_on() -> None:

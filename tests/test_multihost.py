@@ -157,8 +157,9 @@ def cluster(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[Host, Ho
         # Three questions per hour from one address: small enough to reach, whichever host counts.
         "SMARTRLP_LIMITS": "question_address=3/1h, login_address=2/15m",
     }
-    a = Host(tmp_path / "a", "127.0.0.2", db=url, env=env)
-    b = Host(tmp_path / "b", "127.0.0.3", db=url, env=env, demo=False)
+    # Generous: two hosts, PostgreSQL and Redis start on two cores that other suites may be using too.
+    a = Host(tmp_path / "a", "127.0.0.2", db=url, env=env, startup_timeout=60)
+    b = Host(tmp_path / "b", "127.0.0.3", db=url, env=env, demo=False, startup_timeout=60)
     front: Front | None = None
     try:
         a.start()
