@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import stores  # bench/stores.py, beside this file
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +221,7 @@ class Smartrlp(Target):
         self.server_env = server_env
 
     async def start(self, workdir: Path) -> None:
-        self.db = workdir / "bench.db"
+        self.db = getattr(self, "db_target", None) or workdir / "bench.db"  # a postgresql:// URL (bench/stores.py)
         log = (workdir / "server.log").open("ab")
         # Rate limits off: the load clients are thousands of devices behind one loopback address.
         env = {**os.environ, "SMARTRLP_LOG_LEVEL": "warning", "SMARTRLP_LIMITS": "off", **self.server_env}
@@ -229,9 +230,10 @@ class Smartrlp(Target):
         await self.wait_ready()
         await self.wait_workers()
         cli = [sys.executable, "-m", "smartrlp"]
-        subprocess.run([*cli, "moderator", "add", "bench", "--db", str(self.db)], input=secrets.token_hex(16) + "\n",
+        account = getattr(self, "account", "bench")  # a second host on the same database needs another name
+        subprocess.run([*cli, "moderator", "add", account, "--db", str(self.db)], input=secrets.token_hex(16) + "\n",
                        text=True, check=True, capture_output=True, cwd=ROOT, env=env)
-        out = subprocess.run([*cli, "token", "create", "bench", "--db", str(self.db)], text=True, check=True,
+        out = subprocess.run([*cli, "token", "create", account, "--db", str(self.db)], text=True, check=True,
                              capture_output=True, cwd=ROOT, env=env).stdout
         self.token = out.strip().splitlines()[-1]
         self.base = f"http://127.0.0.1:{self.port}"
@@ -581,7 +583,8 @@ def targets(base: list[Fanout], real: list[Fanout], bursts: list[dict[str, Any]]
 
 def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], base: list[Fanout],
                  real: list[Fanout], multi: list[Fanout], bursts: list[dict[str, Any]], storm: dict[str, Any] | None,
-                 page: dict[str, Any] | None, message_bytes: int, command: str) -> None:
+                 page: dict[str, Any] | None, message_bytes: int, command: str,
+                 stores_lines: list[str] | None = None) -> None:
     workers_name = f"smartrlp, {args.workers_column} workers"
     lines = [
         "# Performance",
@@ -687,6 +690,7 @@ def write_report(path: Path, args: argparse.Namespace, machine: dict[str, str], 
             "| file | bytes | gzip |", "|---|---:|---:|",
             *(f"| `{url}` | {raw} | {gz} |" for url, (raw, gz, _) in sorted(page["files"].items())),
         ]
+    lines += stores_lines or []
     lines += targets(base, real, bursts, page)
     lines += ["", NOTES]
     lines += ["", "## How to run", "", "```", ".venv/bin/pip install -e '.[test]'", command, "```", "",
@@ -733,6 +737,8 @@ async def main() -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--workers-column", type=int, default=2, metavar="N",
                         help="also measure the fan-out with N workers and a Redis broker (0: skip)")
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false",
+                        help="skip the PostgreSQL and two-host columns (bench/stores.py)")
     parser.add_argument("--profile", metavar="DIR", help="record each phase with py-spy (collapsed stacks) into DIR")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
@@ -764,6 +770,7 @@ async def main() -> int:
     base: list[Fanout] = []
     real: list[Fanout] = []
     multi: list[Fanout] = []
+    stores_lines: list[str] = []
     bursts: list[dict[str, Any]] = []
     storm = page = None
     message_bytes = 0
@@ -799,11 +806,15 @@ async def main() -> int:
             print(f"  server log: {workdir / 'server.log'}")
         if args.workers_column > 1:
             multi = await workers_sweep(args, clients, sizes, workdir / "workers")
+        if args.postgres:
+            found = await stores.measure(sys.modules[__name__], args, clients, sizes, workdir / "postgres")
+            stores_lines = stores.report(sys.modules[__name__], real, bursts, found)
     finally:
         for client in clients:
             await client.stop()
     machine["load average after the run"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    write_report(Path(args.out), args, machine, base, real, multi, bursts, storm, page, message_bytes, command)
+    write_report(Path(args.out), args, machine, base, real, multi, bursts, storm, page, message_bytes, command,
+                 stores_lines)
     print(f"wrote {args.out}")
     return 0
 

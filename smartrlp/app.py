@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+import redis.asyncio as aioredis
 from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,11 +21,11 @@ from starlette.types import ASGIApp
 from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
-from smartrlp.core.limits import AddressFailures, Limiter, Rate
+from smartrlp.core.limits import AddressFailures, Limiter, Rate, SharedAddressFailures, SharedLimiter
 from smartrlp.core.logs import check_format
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
-from smartrlp.db.store import Database
+from smartrlp.db.stores import Store, database_for, is_postgres
 from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
@@ -43,6 +44,7 @@ from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
 from smartrlp.web.middleware.overload import LoadShedding
 from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
+from smartrlp.web.middleware.retry import RetryConflicts
 from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
 from smartrlp.web.pages import make_templates
@@ -71,7 +73,7 @@ from smartrlp.web.views import events as event_pages
 log = logging.getLogger("smartrlp")
 
 
-async def _secret_key(db: Database, configured: str) -> str:
+async def _secret_key(db: Store, configured: str) -> str:
     if configured:
         return configured
     # Kept in the database so that cookies stay valid across restarts without any set-up. Read first: a restart
@@ -81,7 +83,7 @@ async def _secret_key(db: Database, configured: str) -> str:
         return str(row["value"])
     async with db.transaction() as tx:
         await tx.execute(
-            "INSERT OR IGNORE INTO app_secrets (name, value) VALUES ('secret_key', :value)",
+            "INSERT INTO app_secrets (name, value) VALUES ('secret_key', :value) ON CONFLICT DO NOTHING",
             {"value": secrets.token_urlsafe(32)},
         )
         row = await tx.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
@@ -98,6 +100,12 @@ def create_app(settings: Settings) -> Starlette:
     # Parsed here, so that a mistyped limit or proxy stops `smartrlp serve` at once with a clear message.
     limiter = Limiter.from_setting(settings.limits)
     login_rate = limiter.limits.get("login_address")
+    login_addresses = AddressFailures(login_rate if isinstance(login_rate, Rate) else None)
+    if settings.broker:
+        # The budgets are shared by every process and host through the broker's Redis (core/limits.py).
+        limits_client = aioredis.Redis.from_url(settings.broker, socket_timeout=2)
+        limiter = SharedLimiter(limiter.limits, limits_client)
+        login_addresses = SharedAddressFailures(login_addresses.rate, limits_client)
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
     parse_networks(settings.metrics_addresses)
@@ -108,7 +116,7 @@ def create_app(settings: Settings) -> Starlette:
         if not settings.access_log:
             # Here, after the server configured its logging, so that the filter is not replaced.
             logging.getLogger("uvicorn.error").addFilter(NoVisitorAddresses())
-        db = Database(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
+        db = database_for(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
         await db.open()
         secret = await _secret_key(db, settings.secret_key)
         await events.ensure_join_codes(db)
@@ -134,10 +142,10 @@ def create_app(settings: Settings) -> Starlette:
             ballots=BallotWriter(db, results),
             reactions=ReactionMeter(hub),
             limiter=limiter,
-            login_addresses=AddressFailures(login_rate if isinstance(login_rate, Rate) else None),
+            login_addresses=login_addresses,
             origins=origins,
         )
-        log.info("database %s open", settings.db_path)
+        log.info("database %s open", db.path)
         # The task group holds a reference to every background task and cancels them all on the way out.
         try:
             async with anyio.create_task_group() as background:
@@ -158,6 +166,8 @@ def create_app(settings: Settings) -> Starlette:
             await state.ballots.drain()
         finally:
             await db.close()
+            if isinstance(limiter, SharedLimiter):
+                await limiter.client.aclose()
 
     routes = by_path(
         [
@@ -204,6 +214,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(CrossSiteGuard, allowed=origins),
         Middleware(DeviceCookie, secure=settings.secure_cookies),
         Middleware(LanguageSelector, secure=settings.secure_cookies),
+        # Innermost: a request whose transaction lost to another host's is run again from here.
+        *([Middleware(RetryConflicts)] if is_postgres(settings.db_path) else []),
     ]
     return Starlette(
         routes=routes,

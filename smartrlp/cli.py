@@ -1,4 +1,4 @@
-"""The `smartrlp` command: serve, and manage moderators and tokens."""
+"""The `smartrlp` command: serve, manage moderators and tokens, export, purge, copy and back up the data."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import Settings, SettingsError
-from smartrlp.db.store import Database
+from smartrlp.db import copy
+from smartrlp.db.postgres import StoreUnreachable
+from smartrlp.db.stores import Store, database_for, is_postgres
 from smartrlp.models.accounts import ROLES
 from smartrlp.models.export import CSV_PARTS
 from smartrlp.realtime.broker import check_url
@@ -26,8 +29,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(db_path=args.db)
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.db_path)
+def _missing(target: str) -> bool:
+    """Whether a command that only reads would find no SQLite file there (a server URL is never missing)."""
+    return target != ":memory:" and not is_postgres(target) and not Path(target).exists()
+
+
+async def _with_db(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    db = database_for(settings.db_path)
     await db.open()
     try:
         return await work(db)
@@ -38,7 +46,7 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[int]
 async def _with_context(settings: Settings, work: Callable[[Context], Awaitable[int]]) -> int:
     """Run `work` with the services' context over the database: the same functions the web pages call."""
 
-    async def with_db(db: Database) -> int:
+    async def with_db(db: Store) -> int:
         return await work(Context.offline(db, settings))
 
     return await _with_db(settings, with_db)
@@ -163,11 +171,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("smartrlp: --what applies to --format csv only; the JSON holds everything.", file=sys.stderr)
         return 2
     # Exporting only reads: a mistyped --db must not leave a new, empty database behind.
-    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+    if _missing(settings.db_path):
         print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
         return 2
 
-    async def work(db: Database) -> int:
+    async def work(db: Store) -> int:
         try:
             data = await export.build_export(db, args.slug)
         except ApiError as exc:
@@ -193,11 +201,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
         raise SettingsError(f"--days must be positive, not {args.days}")
     settings = Settings.from_env(db_path=args.db, retention_days=args.days)
     # A mistyped --db must not leave a new, empty database behind.
-    if settings.db_path != ":memory:" and not Path(settings.db_path).exists():
+    if _missing(settings.db_path):
         print(f"smartrlp: There is no database at {settings.db_path}.", file=sys.stderr)
         return 2
 
-    async def work(db: Database) -> int:
+    async def work(db: Store) -> int:
         days = settings.retention_days
         slugs = await retention.purge(db, datetime.now(UTC), days)
         for slug in slugs:
@@ -209,9 +217,58 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy a whole installation between stores (SQLite <-> PostgreSQL), checked by the row count of every table."""
+    if _missing(args.source):
+        print(f"smartrlp: There is no database at {args.source}.", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        source, target = database_for(args.source), database_for(args.target)
+        await source.open()
+        try:
+            await target.open()
+            try:
+                report = await copy.copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+        for table, count in report.counts.items():
+            print(f"{table}\t{count}")
+        print(f"Kopiert: {sum(report.counts.values())} Zeilen in {len(report.counts)} Tabellen, Anzahl geprüft.")
+        return 0
+
+    try:
+        return asyncio.run(work())
+    except copy.CopyError as exc:
+        print(f"smartrlp: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the live SQLite database (SQLite's online backup); PostgreSQL has pg_dump."""
+    settings = _settings(args)
+    if is_postgres(settings.db_path):
+        print("smartrlp: backup copies a SQLite file; for PostgreSQL use pg_dump (docs/deploy.md).", file=sys.stderr)
+        return 2
+    try:
+        counts = asyncio.run(copy.backup_sqlite(settings.db_path, args.file))
+    except (copy.CopyError, sqlite3.Error, OSError) as exc:
+        print(f"smartrlp: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Sicherung geschrieben: {args.file} ({counts.get('events', 0)} Veranstaltungen, "
+        f"{counts.get('questions', 0)} Fragen, {sum(counts.values())} Zeilen)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     db_option = argparse.ArgumentParser(add_help=False)
-    db_option.add_argument("--db", help="SQLite file (default: $SMARTRLP_DB or ./smartrlp.db)")
+    db_option.add_argument(
+        "--db", help="SQLite file or postgresql://user:pass@host/db (default: $SMARTRLP_DB or ./smartrlp.db)"
+    )
     parser = argparse.ArgumentParser(prog="smartrlp", description="Smart RLP Live: live Q&A for public events")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -219,9 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="create the demo event 'smart-rlp' if missing")
-    serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)"
-    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)")
     serve.set_defaults(handler=cmd_serve)
 
     moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(dest="action", required=True)
@@ -258,9 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_parser.add_argument("slug")
     export_parser.add_argument("--format", choices=export.FORMATS, required=True)
-    export_parser.add_argument(
-        "--what", choices=CSV_PARTS, help="with --format csv: questions (default) or polls"
-    )
+    export_parser.add_argument("--what", choices=CSV_PARTS, help="with --format csv: questions (default) or polls")
     export_parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     export_parser.set_defaults(handler=cmd_export)
 
@@ -269,6 +322,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--days", type=int, help="retention in days (default: $SMARTRLP_RETENTION_DAYS or 30)")
     purge.set_defaults(handler=cmd_purge)
+
+    database = commands.add_parser("db", help="move the data between stores").add_subparsers(
+        dest="action", required=True
+    )
+    copier = database.add_parser(
+        "copy", help="copy a whole installation, e.g. from a SQLite file to an empty PostgreSQL database"
+    )
+    copier.add_argument("source", help="SQLite file or postgresql:// URL to copy from")
+    copier.add_argument("target", help="SQLite file or postgresql:// URL of an empty database to copy into")
+    copier.set_defaults(handler=cmd_db_copy)
+
+    backup = commands.add_parser(
+        "backup", parents=[db_option], help="write a consistent copy of the live SQLite database to FILE"
+    )
+    backup.add_argument("file")
+    backup.set_defaults(handler=cmd_backup)
     return parser
 
 
@@ -277,6 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args))
-    except (accounts.AccountError, SettingsError) as exc:
+    except (accounts.AccountError, SettingsError, StoreUnreachable) as exc:
         print(f"smartrlp: {exc}", file=sys.stderr)
         return 2

@@ -5,29 +5,80 @@
 - `moderator_credentials` / `moderator_token`: a moderator created through the CLI on `server`,
   and a bearer token for them. `shared_moderator_token`: the same on `shared_server`.
 - `viewer`: a factory for viewers (`Viewer`), each its own device with its own cookies.
+- `store`: "sqlite" unless the module is marked `pytest.mark.both_stores`, whose tests then run once on SQLite and
+  once on PostgreSQL (`server` and `shared_server` follow it). `postgres`: the session's PostgreSQL server
+  (pgserver.py), started on first use; every test server gets a fresh database copied from a migrated template.
 
 The browser fixtures (`browser`, `pages`) and helpers live in browsing.py, loaded as a plugin below.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fixtures import Server, Viewer, add_moderator, create_token, demo_credentials, login
+from pgserver import TEMPLATE, PostgresServer, available
 
+from smartrlp.db.postgres import PostgresDatabase
 from smartrlp.db.store import Database
 from smartrlp.services.context import Context
 
 pytest_plugins = ["browsing"]
 
 
-def _started(directory: Path) -> Iterator[Server]:
-    server = Server(directory).start()
+STORES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.parametrize("store", STORES, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session, with the template database every test database is copied from."""
+    if not available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (.ci/run installs Debian's postgresql package)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PostgresServer().start()
+    try:
+        server.psql(f'CREATE DATABASE "{TEMPLATE}"')
+
+        async def migrate() -> None:
+            db = PostgresDatabase(server.url(TEMPLATE))
+            await db.open()
+            await db.close()
+
+        asyncio.run(migrate())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def store(request: pytest.FixtureRequest) -> str:
+    """Which store this module's servers use: "sqlite", or each of both in modules marked `both_stores`."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+def database_target(request: pytest.FixtureRequest, store: str) -> str | None:
+    """A new PostgreSQL database's URL when `store` is postgresql, else None (the server's own SQLite file)."""
+    if store != "postgresql":
+        return None
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    return pg.new_database(TEMPLATE)
+
+
+def _started(directory: Path, db: str | None = None) -> Iterator[Server]:
+    server = Server(directory, db=db).start()
     try:
         yield server
     finally:
@@ -36,15 +87,17 @@ def _started(directory: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Iterator[Server]:
     """A fresh server with its own database and the demo event, for one test."""
-    yield from _started(tmp_path / "server")
+    yield from _started(tmp_path / "server", database_target(request, store))
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def shared_server(
+    tmp_path_factory: pytest.TempPathFactory, store: str, request: pytest.FixtureRequest
+) -> Iterator[Server]:
     """One server for a module's tests that do not disturb each other."""
-    yield from _started(tmp_path_factory.mktemp("shared-server"))
+    yield from _started(tmp_path_factory.mktemp("shared-server"), database_target(request, store))
 
 
 _moderator_numbers = itertools.count(1)

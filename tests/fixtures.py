@@ -30,7 +30,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from smartrlp.db.store import Database
+from smartrlp.db.stores import database_for
 from smartrlp.services.events import create_event as insert_event
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ class Server:
         directory: Path,
         *,
         port: int | None = None,
-        db: Path | None = None,
+        db: Path | str | None = None,
         demo: bool = True,
         env: dict[str, str] | None = None,
         startup_timeout: float = 20.0,
@@ -91,7 +91,14 @@ class Server:
         self.directory.mkdir(parents=True, exist_ok=True)
         number = next(self._numbers)
         self.port = port or free_port()
-        self.db = Path(db) if db is not None else self.directory / f"server-{number}.db"
+        # A SQLite file (a Path), or a postgresql:// URL (a str) for a server on PostgreSQL.
+        self.db: Path | str = (
+            db
+            if isinstance(db, str) and db.startswith("postgresql://")
+            else Path(db)
+            if db is not None
+            else self.directory / f"server-{number}.db"
+        )
         self.demo = demo
         # Rate limits are off for the suite's scripted crowds (one address, many fast requests) unless a test sets
         # them; tests/test_security.py checks them with the defaults and with small values.
@@ -113,6 +120,10 @@ class Server:
     @property
     def db_path(self) -> str:
         return str(self.db)
+
+    @property
+    def on_postgres(self) -> bool:
+        return isinstance(self.db, str)
 
     @property
     def running(self) -> bool:
@@ -282,7 +293,7 @@ def create_event(server: Server, slug: str, title: str = "Another event") -> Non
     """Add an event to the server's database with the project's own code (the CLI cannot create events)."""
 
     async def work() -> None:
-        db = Database(server.db_path)
+        db = database_for(server.db_path)
         await db.open()
         try:
             async with db.transaction() as tx:

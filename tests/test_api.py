@@ -14,11 +14,16 @@ import httpx
 import pytest
 from fixtures import SLUG, Server, Viewer, add_moderator, bearer, create_event, create_token, login
 
+pytestmark = pytest.mark.both_stores
+
 QUESTIONS = f"/api/events/{SLUG}/questions"
 UNDO = f"/api/events/{SLUG}/moderation/undo"
 MAX_BODY = 64 * 1024
 
 _texts = itertools.count(1)
+
+
+_undo_numbers = itertools.count(1)
 
 
 def unique_text(prefix: str = "Frage") -> str:
@@ -554,10 +559,11 @@ def test_patch_body_errors(moderator: Viewer, viewer: Callable[..., Viewer]) -> 
 @pytest.fixture
 def fresh_moderator(shared_server: Server, viewer: Callable[..., Viewer]) -> Callable[[], Viewer]:
     """A new moderator each call, so that undo sees only this test's actions."""
-    numbers = itertools.count(1)
 
     def make() -> Viewer:
-        name = f"undo-{id(numbers)}-{next(numbers)}"
+        # One counter for the module: `id()` of a per-test counter was reused once the last test's was freed, and
+        # the second test's first name then existed already on the shared server.
+        name = f"undo-{next(_undo_numbers)}"
         add_moderator(shared_server, name, "ein langes Passwort")
         return viewer(headers=bearer(create_token(shared_server, name)))
 

@@ -22,8 +22,10 @@ import httpx
 import pytest
 from fixtures import Server, Viewer, add_moderator, bearer, create_token, login, run_cli
 
-from smartrlp.db.store import Database
+from smartrlp.db.stores import database_for
 from smartrlp.services.events import create_event as insert_event
+
+pytestmark = pytest.mark.both_stores
 
 BOM = b"\xef\xbb\xbf"
 QUESTION_HEADER = ["id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to"]
@@ -44,7 +46,7 @@ def make_event(server: Server, title: str, **fields: Any) -> str:
     slug = f"export-{next(_numbers)}"
 
     async def work() -> None:
-        db = Database(server.db_path)
+        db = database_for(server.db_path)
         await db.open()
         try:
             async with db.transaction() as tx:

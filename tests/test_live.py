@@ -25,6 +25,8 @@ from fixtures import (
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close, Frame, Opcode
 
+pytestmark = pytest.mark.both_stores
+
 QUESTIONS = f"/api/events/{SLUG}/questions"
 
 

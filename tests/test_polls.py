@@ -12,6 +12,8 @@ import httpx
 import pytest
 from fixtures import SLUG, Server, Viewer, bearer
 
+pytestmark = pytest.mark.both_stores
+
 POLLS = f"/api/events/{SLUG}/polls"
 _titles = itertools.count(1)
 

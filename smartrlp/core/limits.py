@@ -5,9 +5,12 @@ rate algorithm (GCRA): one number per key, the moment the key's budget is full a
 per device or address whatever its count. Keys live in a bounded LRU map: when it is full, keys whose budget has
 refilled go first (forgetting them changes nothing), then the least recently used.
 
-The counters are in this process's memory. With several server processes each keeps its own, so the effective
-limits multiply by the number of processes (documented in the README). Login failures per account are kept in the
-database instead (`accounts.py`), because they must survive a restart.
+Without a broker the counters are in this process's memory. With `SMARTRLP_BROKER` set (several processes or hosts)
+the per-device and per-address budgets live in Redis instead (`SharedLimiter`): one atomic script per request checks
+and takes every budget it names, on Redis's clock, so a visitor has the same budget whichever host answers; failed
+logins per address are counted there too (`SharedAddressFailures`). Open
+websocket connections are counted where they are held, per process. Login failures per account are kept in the
+database (`accounts.py`), because they must survive a restart; with PostgreSQL that is shared by every host too.
 
 Per-address limits must let a whole school class or town hall behind one NAT address take part, so they are
 generous; per-device limits are tight, because one person needs few. The defaults and their reasons are in the
@@ -17,14 +20,18 @@ README under `SMARTRLP_LIMITS`.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from smartrlp.core.errors import ApiError
 from smartrlp.core.settings import SettingsError, parse_duration
+
+log = logging.getLogger("smartrlp.limits")
 
 # Sums of float seconds are off by a few ulps; less than this is no wait at all.
 ROUNDING = 1e-6
@@ -191,6 +198,10 @@ class Limiter:
     def from_setting(cls, setting: str) -> Limiter:
         return cls(parse_limits(setting))
 
+    async def check(self, what: str, **keys: str | None) -> None:
+        """`hit`, where the budgets may live elsewhere (SharedLimiter); the one call the web layer makes."""
+        self.hit(what, **keys)
+
     def hit(self, what: str, **keys: str | None) -> None:
         """Count one for every `name=key` given (e.g. question_device=..., question_address=...), or raise
         `RateLimited` and count none, so a refused request does not use up another of the budgets."""
@@ -226,6 +237,66 @@ class Limiter:
             self._open[key] = left
         else:
             self._open.pop(key, None)
+
+
+# KEYS: one per budget; ARGV: for each key its interval and burst (seconds). Redis's own clock, so that the hosts'
+# clocks do not matter; every budget is checked before any is taken, as in Limiter.hit.
+_GCRA_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+local starts = {}
+for i, key in ipairs(KEYS) do
+  local full_at = tonumber(redis.call('GET', key) or '0')
+  if full_at < now then full_at = now end
+  starts[i] = full_at
+  local w = (full_at - now) - tonumber(ARGV[2 * i])
+  if w > wait then wait = w end
+end
+if wait > 0.000001 then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  local full_at = starts[i] + tonumber(ARGV[2 * i - 1])
+  redis.call('SET', key, tostring(full_at), 'PX', math.ceil((full_at - now) * 1000) + 1000)
+end
+return '0'
+"""
+
+
+class SharedLimiter(Limiter):
+    """The rate budgets in Redis (SMARTRLP_BROKER), shared by every process and host; see the module's text.
+
+    `client` is a redis.asyncio client. If Redis cannot be reached the request is judged by this process's own
+    budgets, so that a broker outage does not refuse every question (it is logged by the broker already).
+    """
+
+    def __init__(self, limits: dict[str, Rate | int | None], client: Any, *, prefix: str = "smartrlp:limit:") -> None:
+        super().__init__(limits)
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_GCRA_SCRIPT)
+
+    async def check(self, what: str, **keys: str | None) -> None:
+        wanted = [
+            (name, address_key(key) if name.endswith("_address") else key)
+            for name, key in keys.items()
+            if key is not None and name in self._buckets
+        ]
+        if not wanted:
+            return
+        rates = [self._buckets[name].rate for name, _ in wanted]
+        try:
+            answer = await self._script(
+                keys=[f"{self.prefix}{name}:{key}" for name, key in wanted],
+                args=[value for rate in rates for value in (repr(rate.interval), repr(rate.burst))],
+            )
+        except Exception as error:  # redis-py's own errors are not OSErrors
+            if not _unreachable(error):
+                raise
+            self.hit(what, **keys)
+            return
+        wait = float(answer)
+        if wait > 0:
+            raise RateLimited(wait, what)
 
 
 class MessageBudget:
@@ -284,6 +355,15 @@ class AddressFailures:
         self.clock = clock
         self._states: OrderedDict[str, Failures] = OrderedDict()
 
+    async def wait_for(self, address: str) -> float:
+        """`wait`, where the failures may live elsewhere (SharedAddressFailures); what the login view calls."""
+        return self.wait(address)
+
+    async def fail(self, address: str) -> float:
+        """Count a failure (`failed`) and return the wait it brings."""
+        self.failed(address)
+        return self.wait(address)
+
     def wait(self, address: str) -> float:
         state = self._states.get(address_key(address))
         return max(0.0, state.blocked_until - self.clock()) if state is not None else 0.0
@@ -298,3 +378,69 @@ class AddressFailures:
         self._states[key] = after_failure(self._states.pop(key, Failures(0, now)), self.rate, now, slow_after)
         while len(self._states) > self.max_keys:
             self._states.popitem(last=False)
+
+
+# KEYS[1]: the address's hash; ARGV: now, count, period, slow_after, max_delay. after_failure, atomically in Redis.
+_FAILURE_SCRIPT = """
+local now, count, period = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local slow_after, max_delay = tonumber(ARGV[4]), tonumber(ARGV[5])
+local s = redis.call('HMGET', KEYS[1], 'f', 'w', 'b')
+local f, w, b = tonumber(s[1] or '0'), tonumber(s[2] or ARGV[1]), tonumber(s[3] or '0')
+if now - w > period then f = 0; w = now end
+f = f + 1
+if f >= count then
+  f = 0; w = now + period; b = now + period
+elseif f >= slow_after then
+  b = now + math.min(2 ^ (f - slow_after), max_delay, period)
+end
+redis.call('HSET', KEYS[1], 'f', f, 'w', tostring(w), 'b', tostring(b))
+redis.call('PEXPIRE', KEYS[1], math.ceil(period * 2000))
+return tostring(math.max(0, b - now))
+"""
+
+
+class SharedAddressFailures(AddressFailures):
+    """Login failures per address in Redis (SMARTRLP_BROKER), so that guessing slows and locks on every host alike.
+
+    Times are the hosts' clocks (kept in step by NTP); if Redis cannot be reached this process's count applies.
+    """
+
+    def __init__(self, rate: Rate | None, client: Any, *, prefix: str = "smartrlp:login:") -> None:
+        super().__init__(rate)
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(_FAILURE_SCRIPT)
+
+    async def wait_for(self, address: str) -> float:
+        if self.rate is None:
+            return 0.0
+        try:
+            blocked = await self.client.hget(self.prefix + address_key(address), "b")
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            return self.wait(address)
+        return max(0.0, float(blocked) - self.clock()) if blocked is not None else 0.0
+
+    async def fail(self, address: str) -> float:
+        if self.rate is None:
+            return 0.0
+        slow_after = max(SLOW_AFTER, self.rate.count // 2)
+        args = [repr(self.clock()), self.rate.count, repr(self.rate.period), slow_after, repr(MAX_DELAY)]
+        try:
+            return float(await self._script(keys=[self.prefix + address_key(address)], args=args))
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            self.failed(address)
+            return self.wait(address)
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether an error from redis-py means Redis cannot be reached (then the local count applies)."""
+    unreachable = isinstance(error, OSError | ConnectionError | TimeoutError) or type(error).__module__.startswith(
+        "redis"
+    )
+    if unreachable:
+        log.warning("shared limits unreachable (%s); this process's own count applies", error)
+    return unreachable

@@ -52,7 +52,8 @@ async def add_word(ctx: Context, event_id: int, body: AddWord) -> tuple[dict[str
         if count["n"] >= limit:
             raise conflict("too_many_words", f"An event can have at most {limit} words of its own.")
         cursor = await tx.execute(
-            "INSERT OR IGNORE INTO event_words (event_id, word, created_at) VALUES (:event_id, :word, :now)",
+            "INSERT INTO event_words (event_id, word, created_at) VALUES (:event_id, :word, :now) "
+            "ON CONFLICT DO NOTHING",
             {"event_id": event_id, "word": body.word, "now": ctx.now()},
         )
         added = cursor.rowcount == 1
@@ -105,8 +106,8 @@ async def set_block(
         params = {"event_id": event_id, "device": device, "moderator_id": moderator.id, "now": ctx.now()}
         if blocked:
             cursor = await tx.execute(
-                "INSERT OR IGNORE INTO device_blocks (event_id, device_id, moderator_id, created_at) "
-                "VALUES (:event_id, :device, :moderator_id, :now)",
+                "INSERT INTO device_blocks (event_id, device_id, moderator_id, created_at) "
+                "VALUES (:event_id, :device, :moderator_id, :now) ON CONFLICT DO NOTHING",
                 params,
             )
         else:
@@ -189,8 +190,8 @@ async def report(
             # What a viewer cannot see, it cannot report; no hint whether the question exists.
             raise ApiError(404, "question_not_found", f"There is no question {question_id} in this event.")
         cursor = await tx.execute(
-            "INSERT OR IGNORE INTO question_reports (question_id, device_id, reason, created_at) "
-            "VALUES (:question_id, :device, :reason, :now)",
+            "INSERT INTO question_reports (question_id, device_id, reason, created_at) "
+            "VALUES (:question_id, :device, :reason, :now) ON CONFLICT DO NOTHING",
             {"question_id": question_id, "device": device, "reason": body.reason, "now": ctx.now()},
         )
         new = cursor.rowcount == 1

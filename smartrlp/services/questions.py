@@ -64,7 +64,7 @@ async def visible_questions(
 ) -> list[sqlite3.Row]:
     """Questions in the given states, plus (for a viewer) every question this device asked."""
     order = "q.votes DESC, q.id ASC" if sort == "popular" else "q.id DESC"
-    status_filter = "1" if statuses is None else f"q.status IN ({','.join('?' * len(statuses))})"
+    status_filter = "TRUE" if statuses is None else f"q.status IN ({','.join('?' * len(statuses))})"
     mine = " OR q.device_id = ?" if device is not None else ""
     params: list[Any] = [event_id, *(statuses or ()), *([device] if device is not None else [])]
     # Placeholders are positional here because the IN list varies in length.
@@ -162,8 +162,8 @@ async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) 
         # but not added: the troll sees nothing different until the next count of that question arrives.
         ignored = await screening.is_blocked(tx, event_id, device)
         cursor = await tx.execute(
-            "INSERT OR IGNORE INTO question_votes (question_id, device_id, created_at, counted) "
-            "VALUES (:question_id, :device, :now, :counted)",
+            "INSERT INTO question_votes (question_id, device_id, created_at, counted) "
+            "VALUES (:question_id, :device, :now, :counted) ON CONFLICT DO NOTHING",
             {"question_id": question_id, "device": device, "now": ctx.now(), "counted": int(not ignored)},
         )
         counted = cursor.rowcount == 1

@@ -64,7 +64,7 @@ class DeviceCookie:
         scope[DEVICE_SCOPE_KEY] = None
         # New devices per address are limited too, or a script could still collect as many as it likes.
         try:
-            state.limiter.hit("new devices", device_address=address_key(client_address(HTTPConnection(scope))))
+            await state.limiter.check("new devices", device_address=address_key(client_address(HTTPConnection(scope))))
         except RateLimited as limited:
             if scope["path"].startswith("/static/") or scope["path"] == "/healthz":
                 await self.app(scope, receive, send)  # served, just without a device

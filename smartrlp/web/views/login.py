@@ -47,7 +47,7 @@ async def login_submit(request: Request) -> Response:
     address = client_address(request)
     account_rate = state.limiter.limits.get("login_account")
     key = accounts.login_key(state.session_signer, name) if name.strip() else None
-    wait = state.login_addresses.wait(address)
+    wait = await state.login_addresses.wait_for(address)
     if key is not None:
         wait = max(wait, await accounts.login_wait(ctx, key))
     if wait > 0:
@@ -59,8 +59,7 @@ async def login_submit(request: Request) -> Response:
     if moderator is None:
         wait = 0.0
         if name and password:
-            state.login_addresses.failed(address)
-            wait = state.login_addresses.wait(address)
+            wait = await state.login_addresses.fail(address)
             if key is not None and isinstance(account_rate, Rate):
                 wait = max(wait, await accounts.login_failed(ctx, key, account_rate))
         response = render(

@@ -40,7 +40,7 @@ async def ask_question(request: Request, event: sqlite3.Row, body: AskQuestion) 
     """
     state = app_state(request)
     device = require_device(request)
-    state.limiter.hit("questions", question_device=device, question_address=client_address(request))
+    await state.limiter.check("questions", question_device=device, question_address=client_address(request))
     return await questions.ask(state.ctx, event["id"], body, device=device)
 
 
@@ -55,7 +55,7 @@ async def upvote(request: Request, event: sqlite3.Row) -> dict[str, Any]:
     state = app_state(request)
     question_id = path_id(request)
     device = require_device(request)
-    state.limiter.hit("votes", vote_device=device, vote_address=client_address(request))
+    await state.limiter.check("votes", vote_device=device, vote_address=client_address(request))
     return await questions.upvote(state.ctx, event["id"], question_id, device=device)
 
 

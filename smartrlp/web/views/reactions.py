@@ -25,7 +25,7 @@ async def react(request: Request, event: sqlite3.Row, body: React) -> dict[str, 
     """
     state = app_state(request)
     device = require_device(request)
-    state.limiter.hit("reactions", reaction_device=device, reaction_address=client_address(request))
+    await state.limiter.check("reactions", reaction_device=device, reaction_address=client_address(request))
     return reactions.react(state.reactions, event["id"], body, device=device)
 
 
