@@ -178,3 +178,27 @@ async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) 
             votes = int(row["votes"])
             await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
     return {"question_id": question_id, "votes": votes, "counted": counted, "voted": True}
+
+
+async def unvote(ctx: Context, event_id: int, question_id: int, *, device: str) -> dict[str, Any]:
+    """Take back this device's vote (idempotent: without a vote, the count as it is)."""
+    async with ctx.db.transaction() as tx:
+        question = await question_in_event(tx, event_id, question_id)
+        if question["status"] != "approved":
+            raise conflict("not_votable", "Only approved questions that are not yet answered take votes.")
+        row = await tx.fetchone(
+            "DELETE FROM question_votes WHERE question_id = :question_id AND device_id = :device RETURNING counted",
+            {"question_id": question_id, "device": device},
+        )
+        votes = int(question["votes"])
+        removed = row is not None
+        if removed and row["counted"]:
+            updated = await tx.fetchone(
+                "UPDATE questions SET votes = MAX(votes - 1, 0) WHERE id = :id RETURNING votes", {"id": question_id}
+            )
+            assert updated is not None
+            votes = int(updated["votes"])
+            await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
+        elif removed:
+            votes = max(votes - 1, 0)  # a blocked device sees its own vote go, as it saw it come
+    return {"question_id": question_id, "votes": votes, "counted": removed, "voted": False}

@@ -13,26 +13,37 @@ and the wrapper does the prologue every handler used to repeat, in one order: th
 moderator of that event or 401/403 (`moderator=True`), then the body (415, 400, 413, 422) and the query (422). It
 passes only the arguments the handler names (`event`, `moderator`, `body`, `query`) and turns a returned dict into
 JSON with the declared status (None into 204). The same declaration feeds `/openapi.json` (smartrlp/web/openapi.py).
+
+`live="ballot"` also offers the endpoint as a message on the live websocket (smartrlp/web/views/live.py): the
+message carries the body's fields and the path's ids, and `answer_live` runs the same prologue and handler with
+the connection's device and address, giving back the status and JSON body the HTTP request would have got.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
+import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from smartrlp.core.errors import ApiError
 from smartrlp.models.base import Body, parse
 from smartrlp.services import events
 from smartrlp.web.auth import require_moderator
 from smartrlp.web.http import app_state, read_json
 
 Handler = Callable[..., Awaitable[Any]]
+
+log = logging.getLogger("smartrlp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,13 @@ class Spec:
     media_type: str
     summary: str
     description: str
+    # The message type that offers this endpoint on the live websocket, or "" (HTTP only).
+    live: str = ""
+
+    @property
+    def path_ids(self) -> tuple[str, ...]:
+        """The path's parameters other than the event's slug (`question_id`, `poll_id`)."""
+        return tuple(name for name in re.findall(r"{(\w+)}", self.path) if name != "slug")
 
     @property
     def statuses(self) -> tuple[int, ...]:
@@ -100,6 +118,7 @@ class Endpoints:
         rate_limited: bool = False,
         loads_event: bool = True,
         media_type: str = "application/json",
+        live: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = inspect.getdoc(handler) or ""
@@ -121,7 +140,12 @@ class Endpoints:
                 media_type=media_type,
                 summary=" ".join(summary.split()),
                 description=description.strip(),
+                live=live,
             )
+            if live:
+                if LIVE_ACTIONS.get(live, spec).handler is not handler:
+                    raise ValueError(f"live action {live!r} is declared twice")
+                LIVE_ACTIONS[live] = spec
             self.routes.append(Route(path, _adapter(spec), methods=[method], name=handler.__name__))
             return handler
 
@@ -149,35 +173,102 @@ async def event_from_path(request: Request) -> Any:
 
 
 def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
-    wanted = set(inspect.signature(spec.handler).parameters)
-    # `loads_event=False`: the handler finds the event itself, with what else it needs in the same query (ballots).
-    loads_event = "{slug}" in spec.path and spec.loads_event
-
     async def endpoint(request: Request) -> Response:
-        arguments: dict[str, Any] = {}
-        event = await event_from_path(request) if loads_event else None
-        if "event" in wanted:
-            arguments["event"] = event
-        if spec.moderator:
-            assert event is not None, f"{spec.path}: moderator endpoints belong to an event"
-            moderator = await require_moderator(request, event["id"])
-            if "moderator" in wanted:
-                arguments["moderator"] = moderator
-        if spec.body is not None:
-            arguments["body"] = parse(spec.body, await read_json(request))
-        if spec.query is not None:
-            arguments["query"] = parse(spec.query, dict(request.query_params))
-        result = await spec.handler(request, **arguments)
-        if isinstance(result, Response):
-            return result
-        if result is None:
-            return Response(status_code=204)
-        if isinstance(result, BaseModel):
-            result = result.model_dump(mode="json")
-        return JSONResponse(result, status_code=spec.status)
+        body = await read_json(request) if spec.body is not None else None
+        return await _run(spec, request, body)
 
     endpoint.spec = spec  # type: ignore[attr-defined]  # read by smartrlp.web.openapi
     return endpoint
+
+
+@functools.cache
+def _parameters(handler: Handler) -> frozenset[str]:
+    return frozenset(inspect.signature(handler).parameters)
+
+
+async def _run(spec: Spec, request: Request, body: dict[str, Any] | None) -> Response:
+    """The prologue, the handler and its answer: the same for an HTTP request and a live websocket message."""
+    wanted = _parameters(spec.handler)
+    arguments: dict[str, Any] = {}
+    # `loads_event=False`: the handler finds the event itself, with what else it needs in the same query (ballots).
+    event = await event_from_path(request) if "{slug}" in spec.path and spec.loads_event else None
+    if "event" in wanted:
+        arguments["event"] = event
+    if spec.moderator:
+        assert event is not None, f"{spec.path}: moderator endpoints belong to an event"
+        moderator = await require_moderator(request, event["id"])
+        if "moderator" in wanted:
+            arguments["moderator"] = moderator
+    if spec.body is not None:
+        arguments["body"] = parse(spec.body, body if body is not None else {})
+    if spec.query is not None:
+        arguments["query"] = parse(spec.query, dict(request.query_params))
+    result = await spec.handler(request, **arguments)
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return JSONResponse(result, status_code=spec.status)
+
+
+# The endpoints offered on the live websocket, by message type (filled by the declarations, `live=`).
+LIVE_ACTIONS: dict[str, Spec] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAnswer:
+    """What an HTTP request would have been answered: status, JSON body (None for 204) and Retry-After."""
+
+    status: int
+    body: Any
+    retry_after: int | None = None
+
+
+def _path_value(value: Any) -> str | None:
+    """A message's id as the path would carry it; None when it is missing. A non-id becomes text that the
+    handler's own path check refuses (404), exactly as in a URL."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def answer_live(spec: Spec, conn: HTTPConnection, message: dict[str, Any]) -> LiveAnswer:
+    """Run the endpoint for a live websocket message, as the HTTP request with the same body would run.
+
+    The message's fields other than `type`, `ref` and the path's ids are the body. The request is the
+    websocket's own scope (device, address, cookies, the event's slug) with the endpoint's method and path,
+    so handlers, limits and errors are the HTTP ones; ApiError becomes its status and `{"error": ...}` body,
+    anything else a logged 500, as the HTTP error handlers do.
+    """
+    path_params = dict(conn.path_params)
+    body = {key: value for key, value in message.items() if key not in {"type", "ref", *spec.path_ids}}
+    try:
+        for name in spec.path_ids:
+            value = _path_value(message.get(name))
+            if value is None:
+                raise ApiError(422, "invalid", f"'{name}' is required.", details={"field": name})
+            path_params[name] = value
+        scope = {
+            **conn.scope,
+            "type": "http",
+            "method": spec.method,
+            "path": spec.path.format(**path_params),
+            "path_params": path_params,
+        }
+        response = await _run(spec, Request(scope), body if spec.body is not None else None)
+    except ApiError as error:
+        retry = error.headers.get("Retry-After")
+        return LiveAnswer(error.status, error.body(), int(retry) if retry and retry.isdigit() else None)
+    except Exception:
+        log.exception("unexpected error on live %s %s", spec.method, spec.path)
+        return LiveAnswer(500, {"error": {"code": "internal", "message": "Something went wrong on our side."}})
+    if response.status_code == 204 or not response.body:
+        return LiveAnswer(response.status_code, None)
+    return LiveAnswer(response.status_code, json.loads(response.body))
 
 
 def specs_of(routes: Sequence[BaseRoute]) -> list[Spec]:

@@ -222,7 +222,23 @@ class LiveClient:
 
 
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer)."""
+    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer),
+    and text frames that are not UTF-8 closed with 1007 at the cost of one debug line."""
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+            try:
+                data.decode()
+            except UnicodeDecodeError:
+                # uvicorn logs a full traceback at ERROR here, so any visitor could flood the log with them;
+                # a wrong frame is the client's business, answered as RFC 6455 says (1007) and noted quietly.
+                self.frames = []
+                log.debug("closing a websocket that sent invalid UTF-8 (1007)")
+                self.conn.send_close(protocol.CLOSE_INVALID_DATA, "text frames must be UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
 
     def shutdown(self) -> None:
         if not self.handshake_complete or self.close_sent:

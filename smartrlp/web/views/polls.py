@@ -87,6 +87,7 @@ async def delete_poll(request: Request, event: sqlite3.Row) -> None:
     errors=(400, 404, 409),
     rate_limited=True,
     loads_event=False,
+    live="ballot",
 )
 async def cast_ballot(request: Request, body: CastBallot) -> dict[str, Any]:
     """Answer a poll; a new ballot from the same device replaces the old one

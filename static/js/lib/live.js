@@ -6,6 +6,17 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const PING_EVERY_MS = 25000;
 const PONG_DEADLINE_MS = 10000;
+// How long an action waits for its reply before the caller falls back to HTTP (the server answers after its commit,
+// milliseconds normally; seconds only in the largest bursts).
+const REPLY_DEADLINE_MS = 15000;
+
+/** An action could not be answered over the websocket (not open, closed, or no reply in time): use HTTP. */
+export class SocketUnavailable extends Error {
+  constructor(sent) {
+    super("websocket unavailable");
+    this.sent = sent; // whether the message went out (its outcome is then unknown)
+  }
+}
 
 // `studio`: the token of a studio link (presenter screen, overlay), sent as `?studio=` instead of a login.
 export function connectLive({ slug, studio = null, onMessage, onStatus }) {
@@ -16,6 +27,16 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
   let pingTimer = null;
   let pongTimer = null;
   let stopped = false;
+  let refs = 0;
+  const waiting = new Map(); // ref -> { resolve, reject, timer }
+
+  function abandonAll() {
+    for (const [ref, pending] of waiting) {
+      clearTimeout(pending.timer);
+      pending.reject(new SocketUnavailable(true));
+      waiting.delete(ref);
+    }
+  }
 
   function url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -47,6 +68,15 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
         clearTimeout(pongTimer);
         return;
       }
+      if (message.type === MessageType.REPLY) {
+        const pending = waiting.get(message.ref);
+        if (pending) {
+          waiting.delete(message.ref);
+          clearTimeout(pending.timer);
+          pending.resolve(message);
+        }
+        return;
+      }
       if (typeof message.seq === "number" && message.type !== MessageType.ERROR) {
         lastSeq = lastSeq === null ? message.seq : Math.max(lastSeq, message.seq);
       }
@@ -56,6 +86,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       clearInterval(pingTimer);
       clearTimeout(pongTimer);
       socket = null;
+      abandonAll();
       if (stopped) return;
       if (event.code === CloseCode.UNKNOWN_EVENT) {
         onStatus({ state: "gone" });
@@ -96,6 +127,23 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       if (!socket || socket.readyState !== WebSocket.OPEN) return false;
       socket.send(JSON.stringify(message));
       return true;
+    },
+    /**
+     * Sends an action (`{type: "ballot", poll_id, options}`) and resolves with its `reply` ({status, body}) once the
+     * server committed it; rejects with SocketUnavailable when the socket is not open, closes first, or stays silent.
+     */
+    request(message) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.reject(new SocketUnavailable(false));
+      refs += 1;
+      const ref = `a${refs}`;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(ref);
+          reject(new SocketUnavailable(true));
+        }, REPLY_DEADLINE_MS);
+        waiting.set(ref, { resolve, reject, timer });
+        socket.send(JSON.stringify({ ...message, ref }));
+      });
     },
     stop() {
       stopped = true;
