@@ -1,0 +1,150 @@
+"""Group commit in the one writer: transactions queued meanwhile share a COMMIT, each answered only after it.
+
+In process, on a real database file with the real migrations and the real service functions (questions, upvotes,
+ballots). What is checked is what a caller relies on: when `async with db.transaction()` (and so the service call)
+returns, the change is committed (a second connection reads it); a failing transaction in a group is undone alone;
+a caller that goes away leaves nobody waiting; broadcasts go out in seq order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from typing import Any
+
+import pytest
+from fixtures import HubPage
+
+from smartrlp.core.errors import ApiError
+from smartrlp.db.store import GROUP_MAX_MEMBERS
+from smartrlp.models.base import parse
+from smartrlp.models.questions import AskQuestion
+from smartrlp.services import events, questions
+from smartrlp.services.context import Context
+
+pytestmark = pytest.mark.anyio
+
+
+async def _event(ctx: Context, **flags: Any) -> int:
+    async with ctx.db.transaction() as tx:
+        event_id = await events.create_event(tx, {"slug": "smart-rlp", "title": "Smart RLP"}, [])
+        for name, value in flags.items():
+            await tx.execute(f"UPDATE events SET {name} = :value WHERE id = :id", {"value": value, "id": event_id})
+    return int(event_id)
+
+
+def _committed(path: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """What another connection (another process, after a crash) reads: only committed data."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute(sql, params).fetchall()
+
+
+async def test_a_burst_of_questions_and_upvotes_shares_commits_and_each_is_committed_when_answered(
+    ctx: Context,
+) -> None:
+    event_id = await _event(ctx, moderation_mode="post")
+    path = ctx.db.path
+    target = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": "Die Frage zum Abstimmen"}), device="a")
+    commits_before, grouped_before = ctx.db.commits, ctx.db.grouped_transactions
+    moderator = HubPage(staff=True)
+    not_yet: list[str] = []
+
+    async def ask(n: int) -> None:
+        reply = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": f"Frage {n}"}), device=f"d{n}")
+        # Answered: another connection must see it now.
+        if not _committed(path, "SELECT 1 FROM questions WHERE id = ?", (reply["id"],)):
+            not_yet.append(f"question {n}")
+
+    async def upvote(n: int) -> None:
+        await questions.upvote(ctx, event_id, target["id"], device=f"v{n}")
+        if not _committed(path, "SELECT 1 FROM question_votes WHERE device_id = ?", (f"v{n}",)):
+            not_yet.append(f"vote {n}")
+
+    with ctx.hub.subscribe(event_id, moderator):
+        await asyncio.gather(*(ask(n) for n in range(150)), *(upvote(n) for n in range(150)))
+    assert not_yet == []
+    transactions = ctx.db.grouped_transactions - grouped_before
+    commits = ctx.db.commits - commits_before
+    assert transactions == 300
+    assert commits < transactions / 3, f"{commits} commits for {transactions} transactions: no grouping"
+    assert _committed(path, "SELECT votes FROM questions WHERE id = ?", (target["id"],)) == [(150,)]
+    seqs = [m["seq"] for m in moderator.messages]
+    assert seqs == sorted(seqs) == list(range(seqs[0], seqs[0] + 300))
+
+
+async def test_a_failing_transaction_in_a_group_is_undone_alone(ctx: Context) -> None:
+    event_id = await _event(ctx)
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        # Holds the writer so that the others queue up and form one group behind it.
+        async with ctx.db.transaction() as tx:
+            await tx.execute("UPDATE events SET title = 'gehalten' WHERE id = :id", {"id": event_id})
+            started.set()
+            await release.wait()
+
+    async def writes(n: int, fail: bool) -> None:
+        async with ctx.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO questions (event_id, text, device_id, status, created_at, updated_at) "
+                "VALUES (:e, :t, 'x', 'pending', 'now', 'now')",
+                {"e": event_id, "t": f"Frage {n}"},
+            )
+            if fail:
+                raise ApiError(409, "refused", "this one is refused after it wrote")
+
+    first = asyncio.create_task(holder())
+    await started.wait()
+    others = [asyncio.create_task(writes(n, fail=n % 3 == 1)) for n in range(9)]
+    await asyncio.sleep(0)  # let them queue behind the holder
+    commits = ctx.db.commits
+    release.set()
+    results = await asyncio.gather(first, *others, return_exceptions=True)
+    refused = [n for n, result in enumerate(results[1:]) if isinstance(result, ApiError)]
+    assert refused == [1, 4, 7]
+    assert all(result is None for n, result in enumerate(results[1:]) if n not in refused)
+    stored = {text for (text,) in _committed(ctx.db.path, "SELECT text FROM questions")}
+    assert stored == {f"Frage {n}" for n in range(9) if n not in refused}
+    assert _committed(ctx.db.path, "SELECT title FROM events WHERE id = ?", (event_id,)) == [("gehalten",)]
+    assert ctx.db.commits - commits <= 2
+
+
+async def test_a_caller_that_goes_away_leaves_no_one_waiting(ctx: Context) -> None:
+    event_id = await _event(ctx)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with ctx.db.transaction() as tx:
+            await tx.execute("UPDATE events SET title = 'eins' WHERE id = :id", {"id": event_id})
+            started.set()
+            await release.wait()
+
+    async def later(title: str) -> None:
+        async with ctx.db.transaction() as tx:
+            await tx.execute("UPDATE events SET description = :t WHERE id = :id", {"t": title, "id": event_id})
+
+    first = asyncio.create_task(holder())
+    await started.wait()
+    gone = asyncio.create_task(later("nie"))  # queued for the writer, then cancelled (its client went away)
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.sleep(0)
+    gone.cancel()
+    async with asyncio.timeout(10):
+        await first
+        await later("danach")
+    assert _committed(ctx.db.path, "SELECT title, description FROM events WHERE id = ?", (event_id,)) == [
+        ("eins", "danach")
+    ]
+
+
+async def test_groups_are_bounded(ctx: Context) -> None:
+    event_id = await _event(ctx, moderation_mode="post")
+    commits = ctx.db.commits
+    count = GROUP_MAX_MEMBERS * 2 + 10
+    await asyncio.gather(
+        *(questions.ask(ctx, event_id, parse(AskQuestion, {"text": f"F{n}"}), device=f"d{n}") for n in range(count))
+    )
+    assert ctx.db.commits - commits >= 3
