@@ -293,10 +293,17 @@ class ResultsPublisher:
     _dirty: set[tuple[int, int]] = field(default_factory=set)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     messages_sent: int = 0
+    # Per event, a number that grows whenever ballots changed its results: shared snapshots that carry results
+    # are valid for one value of it (smartrlp/services/snapshot.py).
+    _generations: dict[int, int] = field(default_factory=dict)
 
     def mark(self, event_id: int, poll_id: int) -> None:
+        self._generations[event_id] = self._generations.get(event_id, 0) + 1
         self._dirty.add((event_id, poll_id))
         self._wake.set()
+
+    def generation(self, event_id: int) -> int:
+        return self._generations.get(event_id, 0)
 
     async def run(self) -> None:
         while True:

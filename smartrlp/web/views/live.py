@@ -174,7 +174,9 @@ async def event_socket(websocket: WebSocket) -> None:
 async def _send_opening(client: LiveClient, state: AppState, since: int | None) -> None:
     """The snapshot, or the replay since `since`. A function of its own so that the opening's texts (kilobytes per
     viewer) are freed once sent, not kept alive with the handler's frame for as long as the socket stays open."""
-    opening = await snapshot.opening(state.ctx, state.reactions, client.event_id, client, since)
+    opening = await snapshot.opening(
+        state.ctx, state.reactions, client.event_id, client, since, shared=state.openings, results=state.results
+    )
     client.last_seq = opening.seq
     for text in opening.texts:
         await client.send_text(text)
