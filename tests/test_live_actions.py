@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 import socket
 import sqlite3
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fixtures import SLUG, LiveSocket, Server, Viewer, add_moderator, bearer, create_token, ws_connect
+from fixtures import SLUG, LiveSocket, Server, Viewer, add_moderator, bearer, create_token, wait_until, ws_connect
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
@@ -425,3 +426,33 @@ def test_a_character_split_across_fragments_is_fine(shared_server: Server) -> No
             texts = [json.loads(e.data) for e in client.events_received() if isinstance(e, Frame)]
             if any(t["type"] == "pong" for t in texts):
                 break
+
+
+# ---------------------------------------------------------------- a restart waits for the replies under way
+
+
+def test_a_server_stopping_answers_the_action_under_way_before_it_says_goodbye(
+    server: Server, viewer: Callable[..., Viewer], moderator_token: str
+) -> None:
+    staff = viewer(headers=bearer(moderator_token))
+    poll = open_poll(staff)
+    sender = Device(viewer())
+    # Another connection holds the database's write lock: the ballot waits for it inside the server.
+    blocker = sqlite3.connect(server.db_path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        sender.socket.send(
+            {"type": "ballot", "ref": "mitten", "poll_id": poll["id"], "options": [poll["options"][0]["id"]]}
+        )
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: "Shutting down" in server.log(current_run_only=True), what="the server to start stopping")
+        blocker.execute("COMMIT")
+    finally:
+        blocker.close()
+    reply = sender.socket.recv_until(lambda m: m.get("type") == "reply")[-1]
+    assert (reply["ref"], reply["status"], reply["body"]["replaced"]) == ("mitten", 201, False)
+    assert sender.socket.wait_closed() == protocol.CLOSE_GOING_AWAY
+    server.process.wait(timeout=15)
+    server.start()
+    assert staff.http.get(f"{POLLS}/{poll['id']}").json()["results"]["total"] == 1

@@ -10,7 +10,7 @@ import contextlib
 import gc
 import logging
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -122,6 +122,19 @@ class LiveClient:
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
             await self.websocket.send_text(text)
+
+    @contextlib.contextmanager
+    def action(self) -> Iterator[None]:
+        """Around an action and its reply: a server shutting down meanwhile closes the connection after them."""
+        protocol_ = self._protocol
+        if not isinstance(protocol_, LiveWebSocketProtocol):
+            yield
+            return
+        protocol_.action_under_way = True
+        try:
+            yield
+        finally:
+            protocol_.finish_action()
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(protocol.encode(message))
@@ -240,9 +253,23 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
                 return
         super().send_receive_event_to_app()
 
+    # An action of the viewer's (a ballot, a question) is under way: its reply goes out before the goodbye, so
+    # that a client never has to guess whether what it sent was kept (and send a question twice).
+    action_under_way = False
+    _shutdown_deferred = False
+
+    def finish_action(self) -> None:
+        self.action_under_way = False
+        if self._shutdown_deferred:
+            self._shutdown_deferred = False
+            self.shutdown()
+
     def shutdown(self) -> None:
         if not self.handshake_complete or self.close_sent:
             super().shutdown()
+            return
+        if self.action_under_way:
+            self._shutdown_deferred = True  # finish_action says goodbye once the reply is written
             return
         # As uvicorn's own shutdown, but with 1001: the app hears of it as a disconnect, the client as going away.
         self.stop_keepalive()

@@ -142,15 +142,16 @@ async def _act(client: LiveClient, data: dict[str, Any], too_large: bool) -> Non
             }
         )
         return
-    if too_large:
-        error = number_too_large()
-        answer = LiveAnswer(error.status, error.body())
-    else:
-        answer = await answer_live(LIVE_ACTIONS[data["type"]], client.websocket, data)
-    reply: dict[str, Any] = {"type": protocol.REPLY, "ref": ref, "status": answer.status, "body": answer.body}
-    if answer.retry_after is not None:
-        reply["retry_after"] = answer.retry_after
-    await client.send(reply)
+    with client.action():
+        if too_large:
+            error = number_too_large()
+            answer = LiveAnswer(error.status, error.body())
+        else:
+            answer = await answer_live(LIVE_ACTIONS[data["type"]], client.websocket, data)
+        reply: dict[str, Any] = {"type": protocol.REPLY, "ref": ref, "status": answer.status, "body": answer.body}
+        if answer.retry_after is not None:
+            reply["retry_after"] = answer.retry_after
+        await client.send(reply)
 
 
 async def event_socket(websocket: WebSocket) -> None:
