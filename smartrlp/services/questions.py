@@ -152,6 +152,12 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
     return {**question, "mine": True}
 
 
+async def _record_votes(ctx: Context, tx: Transaction, event_id: int, question_id: int, votes: int) -> None:
+    # Coalesced: in a burst of thousands of upvotes only the latest count of a few per second reaches the viewers.
+    body = {"question_id": question_id, "votes": votes}
+    await ctx.log.record(tx, event_id, protocol.VOTES, body, coalesce=("votes", question_id))
+
+
 async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) -> dict[str, Any]:
     """One vote per device for an approved question."""
     async with ctx.db.transaction() as tx:
@@ -176,7 +182,7 @@ async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) 
             )
             assert row is not None
             votes = int(row["votes"])
-            await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
+            await _record_votes(ctx, tx, event_id, question_id, votes)
     return {"question_id": question_id, "votes": votes, "counted": counted, "voted": True}
 
 
@@ -198,7 +204,7 @@ async def unvote(ctx: Context, event_id: int, question_id: int, *, device: str) 
             )
             assert updated is not None
             votes = int(updated["votes"])
-            await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
+            await _record_votes(ctx, tx, event_id, question_id, votes)
         elif removed:
             votes = max(votes - 1, 0)  # a blocked device sees its own vote go, as it saw it come
     return {"question_id": question_id, "votes": votes, "counted": removed, "voted": False}

@@ -4,6 +4,12 @@ import { CloseCode, MessageType } from "./protocol.js";
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
+// After 1001 (the server restarts, usually within seconds) the page tries every 0.5-2 s, jittered, this many times
+// before it backs off: thousands of viewers then come back within a second or two of the server, not spread over
+// the doubling delays of a backoff (a refused connection costs the server nothing).
+const RESTART_ATTEMPTS = 30;
+const RESTART_MIN_MS = 500;
+const RESTART_SPREAD_MS = 1500;
 const PING_EVERY_MS = 25000;
 const PONG_DEADLINE_MS = 10000;
 // How long an action waits for its reply before the caller falls back to HTTP (the server answers after its commit,
@@ -27,6 +33,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
   let pingTimer = null;
   let pongTimer = null;
   let stopped = false;
+  let restarting = false; // closed with 1001: the server is coming back
   let refs = 0;
   const waiting = new Map(); // ref -> { resolve, reject, timer }
 
@@ -54,6 +61,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
     socket = new WebSocket(url());
     socket.addEventListener("open", () => {
       attempt = 0;
+      restarting = false;
       onStatus({ state: "live" });
       pingTimer = setInterval(ping, PING_EVERY_MS);
     });
@@ -92,6 +100,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
         onStatus({ state: "gone" });
         return;
       }
+      if (event.code === CloseCode.GOING_AWAY) restarting = true;
       scheduleRetry();
     });
   }
@@ -106,9 +115,15 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
 
   function scheduleRetry() {
     attempt += 1;
-    // Full jitter: thousands of viewers who lost the server at once must not return at once.
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 10));
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    let delay;
+    if (restarting && attempt <= RESTART_ATTEMPTS) {
+      delay = Math.round(RESTART_MIN_MS + Math.random() * RESTART_SPREAD_MS);
+    } else {
+      // Full jitter: thousands of viewers who lost the server at once must not return at once.
+      const tries = restarting ? attempt - RESTART_ATTEMPTS : attempt;
+      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(tries, 10));
+      delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    }
     onStatus({ state: "reconnecting", attempt, delay });
     retryTimer = setTimeout(open, delay);
   }
