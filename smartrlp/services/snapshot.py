@@ -75,7 +75,7 @@ async def opening(
             return await shared.viewer_snapshot(ctx, meter, event_id, who.device, int(head["last_seq"]), results)
         return await snapshot(ctx, meter, event_id, who)
     if shared is not None:
-        return await shared.replay(ctx, meter, event_id, who, since, int(head["last_seq"]))
+        return await shared.replay(ctx, meter, event_id, who, since, int(head["last_seq"]), results)
     return await replay(ctx, meter, event_id, who, since)
 
 
@@ -126,21 +126,25 @@ async def current_state(
     ctx: Context, meter: ReactionMeter, event_id: int, who: Audience, *, results: bool
 ) -> list[str]:
     """What is not in the change log: current poll results (when asked for) and the reaction levels."""
-    texts = []
-    if results:
-        polls = await ctx.db.fetchall(
-            "SELECT id, kind, state, results_visibility, scale_max FROM polls "
-            "WHERE event_id = :event_id AND state != 'draft' ORDER BY position",
-            {"event_id": event_id},
-        )
-        for poll in polls:
-            if who.is_staff or who.is_studio or results_public(poll):
-                option_ids = await option_ids_of(ctx.db, poll["id"])
-                message = results_message(poll["id"], await compute_results(ctx.db, poll, option_ids))
-                texts.append(protocol.encode(message))
+    texts = await _poll_results(ctx, event_id, who) if results else []
     reactions = meter.message(event_id)
     if any(reactions["counts"].values()):
         texts.append(protocol.encode(reactions))
+    return texts
+
+
+async def _poll_results(ctx: Context, event_id: int, who: Audience) -> list[str]:
+    texts = []
+    polls = await ctx.db.fetchall(
+        "SELECT id, kind, state, results_visibility, scale_max FROM polls "
+        "WHERE event_id = :event_id AND state != 'draft' ORDER BY position",
+        {"event_id": event_id},
+    )
+    for poll in polls:
+        if who.is_staff or who.is_studio or results_public(poll):
+            option_ids = await option_ids_of(ctx.db, poll["id"])
+            message = results_message(poll["id"], await compute_results(ctx.db, poll, option_ids))
+            texts.append(protocol.encode(message))
     return texts
 
 
@@ -181,6 +185,8 @@ class SharedOpenings:
     def __init__(self) -> None:
         self._public: OrderedDict[int, PublicPart] = OrderedDict()
         self._log: OrderedDict[int, list[Broadcast]] = OrderedDict()  # contiguous seqs, oldest first
+        # (event, staff or studio) -> (results generation, built at, poll_results texts)
+        self._results: dict[tuple[int, bool], tuple[int, float, list[str]]] = {}
         self._building: dict[tuple[str, int], asyncio.Future[Any]] = {}
         self.public_builds = 0
         self.replay_loads = 0
@@ -252,7 +258,14 @@ class SharedOpenings:
         return result
 
     async def replay(
-        self, ctx: Context, meter: ReactionMeter, event_id: int, who: Audience, since: int, head: int
+        self,
+        ctx: Context,
+        meter: ReactionMeter,
+        event_id: int,
+        who: Audience,
+        since: int,
+        head: int,
+        results: ResultsPublisher | None = None,
     ) -> Opening:
         """As `replay`, from the shared copy of the event's recent log when it covers `since` to `head`."""
         broadcasts: list[Broadcast] = []
@@ -270,8 +283,32 @@ class SharedOpenings:
                 result.texts.append(broadcast.text)
             result.seq = broadcast.seq
         result.texts.append(protocol.encode({"type": protocol.SYNCED, "seq": result.seq}))
-        result.texts += await current_state(ctx, meter, event_id, who, results=True)
+        result.texts += await self._current_results(ctx, event_id, who, results)
+        result.texts += await current_state(ctx, meter, event_id, who, results=False)
         return result
+
+    async def _current_results(
+        self, ctx: Context, event_id: int, who: Audience, results: ResultsPublisher | None
+    ) -> list[str]:
+        """The `poll_results` after a replay, computed once per event, audience and results generation: after a
+        restart every viewer resumes at once, and each poll's count is a few queries."""
+        if results is None:
+            return await _poll_results(ctx, event_id, who)
+        privileged = who.is_staff or who.is_studio
+        generation = results.generation(event_id)
+        cached = self._results.get((event_id, privileged))
+        if cached is not None and cached[0] >= generation and time.monotonic() - cached[1] < SHARED_SECONDS:
+            return cached[2]
+
+        async def build() -> tuple[int, float, list[str]]:
+            now_generation = results.generation(event_id)
+            return now_generation, time.monotonic(), await _poll_results(ctx, event_id, who)
+
+        built = await self._once(("results", event_id * 2 + privileged), build)
+        self._results[(event_id, privileged)] = built
+        while len(self._results) > SHARED_EVENTS * 2:
+            self._results.pop(next(iter(self._results)))
+        return built[2]
 
     async def _load_log(self, ctx: Context, event_id: int, since: int) -> list[Broadcast]:
         self.replay_loads += 1

@@ -74,7 +74,7 @@ class Spec:
     @property
     def path_ids(self) -> tuple[str, ...]:
         """The path's parameters other than the event's slug (`question_id`, `poll_id`)."""
-        return tuple(name for name in re.findall(r"{(\w+)}", self.path) if name != "slug")
+        return _path_ids(self.path)
 
     @property
     def statuses(self) -> tuple[int, ...]:
@@ -182,12 +182,27 @@ def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
 
 
 @functools.cache
+def _path_ids(path: str) -> tuple[str, ...]:
+    return tuple(name for name in re.findall(r"{(\w+)}", path) if name != "slug")
+
+
+@functools.cache
 def _parameters(handler: Handler) -> frozenset[str]:
     return frozenset(inspect.signature(handler).parameters)
 
 
 async def _run(spec: Spec, request: Request, body: dict[str, Any] | None) -> Response:
-    """The prologue, the handler and its answer: the same for an HTTP request and a live websocket message."""
+    result = await _call(spec, request, body)
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    return JSONResponse(result, status_code=spec.status)
+
+
+async def _call(spec: Spec, request: Request, body: dict[str, Any] | None) -> Any:
+    """The prologue and the handler: the same for an HTTP request and a live websocket message. The handler's
+    answer: a Response, None (204) or the JSON-ready data for the declared status."""
     wanted = _parameters(spec.handler)
     arguments: dict[str, Any] = {}
     # `loads_event=False`: the handler finds the event itself, with what else it needs in the same query (ballots).
@@ -204,13 +219,9 @@ async def _run(spec: Spec, request: Request, body: dict[str, Any] | None) -> Res
     if spec.query is not None:
         arguments["query"] = parse(spec.query, dict(request.query_params))
     result = await spec.handler(request, **arguments)
-    if isinstance(result, Response):
-        return result
-    if result is None:
-        return Response(status_code=204)
     if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
-    return JSONResponse(result, status_code=spec.status)
+        return result.model_dump(mode="json")
+    return result
 
 
 # The endpoints offered on the live websocket, by message type (filled by the declarations, `live=`).
@@ -259,16 +270,19 @@ async def answer_live(spec: Spec, conn: HTTPConnection, message: dict[str, Any])
             "path": spec.path.format(**path_params),
             "path_params": path_params,
         }
-        response = await _run(spec, Request(scope), body if spec.body is not None else None)
+        result = await _call(spec, Request(scope), body if spec.body is not None else None)
     except ApiError as error:
         retry = error.headers.get("Retry-After")
         return LiveAnswer(error.status, error.body(), int(retry) if retry and retry.isdigit() else None)
     except Exception:
         log.exception("unexpected error on live %s %s", spec.method, spec.path)
         return LiveAnswer(500, {"error": {"code": "internal", "message": "Something went wrong on our side."}})
-    if response.status_code == 204 or not response.body:
-        return LiveAnswer(response.status_code, None)
-    return LiveAnswer(response.status_code, json.loads(response.body))
+    if result is None:
+        return LiveAnswer(204, None)
+    if isinstance(result, Response):  # a handler's own answer (200 instead of 201 for "there already")
+        return LiveAnswer(result.status_code, json.loads(result.body) if result.body else None)
+    # JSON-ready already (what JSONResponse would render); the reply encodes it once, with the message.
+    return LiveAnswer(spec.status, result)
 
 
 def specs_of(routes: Sequence[BaseRoute]) -> list[Spec]:

@@ -96,7 +96,7 @@ async def cast_ballot(request: Request, body: CastBallot) -> dict[str, Any]:
     polls; 422 `blocked_text` for words the filter refuses.
     """
     state = app_state(request)
-    target = await ballots.ballot_target(state.ctx, request.path_params["slug"], _poll_id(request))
+    target = await ballots.ballot_target(state.ctx, request.path_params["slug"], _poll_id(request), state.ballots)
     device = require_device(request)
     state.limiter.hit("poll answers", ballot_device=device, ballot_address=client_address(request))
     return await ballots.cast(state.ctx, state.ballots, target, body, device=device)
