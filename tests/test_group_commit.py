@@ -26,6 +26,24 @@ from smartrlp.services.context import Context
 pytestmark = pytest.mark.anyio
 
 
+class Listener(HubPage):
+    """A page that can be waited on: `await page.until(condition)` (10 s at most)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arrived = asyncio.Event()
+
+    def deliver(self, broadcast: Any, frame: bytes) -> None:
+        super().deliver(broadcast, frame)
+        self.arrived.set()
+
+    async def until(self, condition: Any) -> None:
+        async with asyncio.timeout(10):
+            while not (self.messages and condition(self.messages[-1])):
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
 async def _event(ctx: Context, **flags: Any) -> int:
     async with ctx.db.transaction() as tx:
         event_id = await events.create_event(tx, {"slug": "smart-rlp", "title": "Smart RLP"}, [])
@@ -47,7 +65,7 @@ async def test_a_burst_of_questions_and_upvotes_shares_commits_and_each_is_commi
     path = ctx.db.path
     target = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": "Die Frage zum Abstimmen"}), device="a")
     commits_before, grouped_before = ctx.db.commits, ctx.db.grouped_transactions
-    moderator = HubPage(staff=True)
+    moderator = Listener(staff=True)
     not_yet: list[str] = []
 
     async def ask(n: int) -> None:
@@ -63,9 +81,8 @@ async def test_a_burst_of_questions_and_upvotes_shares_commits_and_each_is_commi
 
     with ctx.hub.subscribe(event_id, moderator):
         await asyncio.gather(*(ask(n) for n in range(150)), *(upvote(n) for n in range(150)))
-        async with asyncio.timeout(10):  # vote counts go out coalesced, the last one a moment later
-            while moderator.messages[-1].get("votes") != 150:
-                await asyncio.sleep(0.01)
+        # Vote counts go out coalesced, the last one a moment later.
+        await moderator.until(lambda m: m.get("votes") == 150)
     assert not_yet == []
     transactions = ctx.db.grouped_transactions - grouped_before
     commits = ctx.db.commits - commits_before
@@ -73,7 +90,8 @@ async def test_a_burst_of_questions_and_upvotes_shares_commits_and_each_is_commi
     assert commits < transactions / 3, f"{commits} commits for {transactions} transactions: no grouping"
     assert _committed(path, "SELECT votes FROM questions WHERE id = ?", (target["id"],)) == [(150,)]
     seqs = [m["seq"] for m in moderator.messages if m["type"] == "question"]
-    assert seqs == sorted(seqs) and len(seqs) == 150
+    assert seqs == sorted(seqs)
+    assert len(seqs) == 150
 
 
 async def test_a_failing_transaction_in_a_group_is_undone_alone(ctx: Context) -> None:
@@ -156,14 +174,51 @@ async def test_groups_are_bounded(ctx: Context) -> None:
 async def test_a_burst_of_upvotes_reaches_viewers_coalesced_and_ends_at_the_exact_count(ctx: Context) -> None:
     event_id = await _event(ctx, moderation_mode="post")
     target = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": "Beliebt"}), device="a")
-    page = HubPage()
+    page = Listener()
     with ctx.hub.subscribe(event_id, page):
         await asyncio.gather(*(questions.upvote(ctx, event_id, target["id"], device=f"v{n}") for n in range(300)))
-        async with asyncio.timeout(10):
-            while not page.messages or page.messages[-1].get("votes") != 300:
-                await asyncio.sleep(0.01)
+        await page.until(lambda m: m.get("votes") == 300)
     votes = [m for m in page.messages if m["type"] == "votes"]
     assert [m["votes"] for m in votes] == sorted(m["votes"] for m in votes)  # never backwards
     assert len(votes) < 30, f"{len(votes)} vote messages for 300 upvotes: not coalesced"
     # Every change is in the log all the same, for those who resume.
     assert _committed(ctx.db.path, "SELECT COUNT(*) FROM changes WHERE type = 'votes'") == [(300,)]
+
+
+async def test_batched_upvotes_answer_as_one_by_one_would(ctx: Context) -> None:
+    from smartrlp.services.upvotes import UpvoteBatcher
+
+    event_id = await _event(ctx, moderation_mode="post")
+    target = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": "Die Frage"}), device="asker")
+    troll = await questions.ask(ctx, event_id, parse(AskQuestion, {"text": "Vom Troll"}), device="troll")
+    async with ctx.db.transaction() as tx:  # held, as the moderators' block would do it
+        await tx.execute("UPDATE questions SET status = 'pending' WHERE id = :id", {"id": troll["id"]})
+    batcher = UpvoteBatcher()
+    await abuse_block(ctx, event_id, "blocked-device")
+
+    async def vote(question_id: int, device: str) -> Any:
+        try:
+            return await batcher.upvote(ctx, event_id, question_id, device=device)
+        except ApiError as error:
+            return error.code
+
+    devices = [f"d{n}" for n in range(200)]
+    calls = [(target["id"], d) for d in devices] + [(target["id"], d) for d in devices[:20]]  # twice: not counted
+    calls += [(troll["id"], "d1"), (999_999, "d2"), (target["id"], "blocked-device")]
+    answers = await asyncio.gather(*(vote(q, d) for q, d in calls))
+    assert batcher.batches_written < len(calls) / 5
+    first, again, rest = answers[:200], answers[200:220], answers[220:]
+    assert all(a["counted"] and a["voted"] for a in first)
+    assert not any(a["counted"] for a in again)
+    assert rest[:2] == ["not_votable", "question_not_found"]
+    assert rest[2]["counted"] is True
+    assert _committed(ctx.db.path, "SELECT votes FROM questions WHERE id = ?", (target["id"],)) == [(200,)]
+    assert rest[2]["votes"] == 201  # the blocked device sees its vote, nobody else counts it
+
+
+async def abuse_block(ctx: Context, event_id: int, device: str) -> None:
+    async with ctx.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO device_blocks (event_id, device_id, created_at) VALUES (:e, :d, 'now')",
+            {"e": event_id, "d": device},
+        )

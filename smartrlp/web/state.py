@@ -18,6 +18,7 @@ from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
 from smartrlp.services.snapshot import SharedOpenings
+from smartrlp.services.upvotes import UpvoteBatcher
 
 
 @dataclass
@@ -39,6 +40,7 @@ class AppState:
     origins: frozenset[str]  # besides the site's own: where pages that may open websockets and send changes live
     # What joining viewers share: snapshots' public part per event and seq, the recent change log (issue 16).
     openings: SharedOpenings = field(default_factory=SharedOpenings)
+    upvotes: UpvoteBatcher = field(default_factory=UpvoteBatcher)
 
 
 class LifespanState(TypedDict):
