@@ -110,7 +110,7 @@ class Viewer(asyncio.Protocol):
                 if not self.ready.done():
                     self.first_at = now
                     self.ready.set_result(True)  # the snapshot (or the baseline's hello)
-                if self.owner.track_seq:
+                if payload.startswith(b"{\"type\""):  # the last seq, as a page keeps it for its resume
                     head = HEAD.match(payload, 0, 60)
                     if head is not None:
                         self.seq = max(self.seq, int(head.group(2)))

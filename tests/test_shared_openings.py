@@ -23,6 +23,7 @@ from smartrlp.services import accounts, ballots, events, moderation, polls, ques
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.realtime.hub import text_frame
 from smartrlp.services.snapshot import SharedOpenings
 
 pytestmark = pytest.mark.anyio
@@ -122,6 +123,9 @@ async def test_the_public_part_is_built_once_per_state_for_a_crowd(app: App) -> 
     openings = await asyncio.gather(*(app.shared_opening(f"crowd{n}") for n in range(300)))
     assert app.shared.public_builds == 1
     assert len({o.texts[0] for o in openings}) == 1  # new devices: all the same text
+    # ... and the same ready frame, made once: the websocket frame of exactly that text.
+    assert len({id(o.first_frame) for o in openings}) == 1
+    assert openings[0].first_frame == text_frame(openings[0].texts[0])
     # A change moves the seq: the next viewer gets a new part with it.
     await questions.upvote(app.ctx, app.event_id, question, device="crowd1")
     after_vote = json.loads((await app.shared_opening("late")).texts[0])

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from smartrlp.models.questions import PUBLIC_STATUSES
 from smartrlp.realtime import changes, protocol
-from smartrlp.realtime.hub import Broadcast
+from smartrlp.realtime.hub import Broadcast, text_frame
 from smartrlp.services.ballots import (
     ResultsPublisher,
     compute_results,
@@ -51,6 +51,8 @@ class Opening:
 
     seq: int
     texts: list[str] = field(default_factory=list)
+    # texts[0] as a ready websocket frame, when it is one shared by many viewers (a new device's snapshot).
+    first_frame: bytes | None = None
 
 
 def role_of(who: Audience) -> str:
@@ -173,6 +175,8 @@ class PublicPart:
     questions_not_mine_joined: str
     polls: list[tuple[int, str, str]]  # (poll id, kind, the poll's JSON without its closing brace)
     polls_no_ballot_joined: str
+    # The whole snapshot of a device with nothing of its own (most of a join storm), text and frame, made once.
+    fresh: tuple[str, bytes] | None = None
 
 
 class SharedOpenings:
@@ -254,6 +258,8 @@ class SharedOpenings:
         part = await self.public_part(ctx, event_id, seq, results)
         text = await _splice_viewer(ctx, event_id, part, device)
         result = Opening(part.seq, [text])
+        if part.fresh is not None and text is part.fresh[0]:
+            result.first_frame = part.fresh[1]
         result.texts += await current_state(ctx, meter, event_id, _Viewer(device), results=False)
         return result
 
@@ -376,6 +382,11 @@ async def _splice_viewer(ctx: Context, event_id: int, part: PublicPart, device: 
     mine = [r["id"] for r in own if r["kind"] == "question"]
     voted = sorted(r["id"] for r in own if r["kind"] == "vote")
     balloted = {r["id"] for r in own if r["kind"] == "ballot"}
+    if not own:
+        if part.fresh is None:
+            text = f'{head}{part.questions_not_mine_joined}],"voted":[],"polls":[{part.polls_no_ballot_joined}]}}'
+            part.fresh = (text, text_frame(text))
+        return part.fresh[0]
     if mine:
         rows = await ctx.db.fetchall(
             f"SELECT {QUESTION_COLUMNS} FROM questions q WHERE q.id IN (SELECT value FROM json_each(:ids))",

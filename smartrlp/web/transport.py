@@ -123,6 +123,17 @@ class LiveClient:
         async with self._send_lock:
             await self.websocket.send_text(text)
 
+    async def send_frame(self, frame: bytes, text: str) -> None:
+        """`text` as the ready websocket `frame` (shared by many), straight to the transport where there is one."""
+        ws = self._protocol
+        if ws is None:
+            await self.send_text(text)
+            return
+        async with self._send_lock:
+            if ws.close_sent or ws.disconnected or ws.transport.is_closing():
+                raise WebSocketDisconnect(protocol.CLOSE_GOING_AWAY)
+            ws.transport.write(frame)
+
     @contextlib.contextmanager
     def action(self) -> Iterator[None]:
         """Around an action and its reply: a server shutting down meanwhile closes the connection after them."""

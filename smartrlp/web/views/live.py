@@ -179,8 +179,11 @@ async def _send_opening(client: LiveClient, state: AppState, since: int | None) 
         state.ctx, state.reactions, client.event_id, client, since, shared=state.openings, results=state.results
     )
     client.last_seq = opening.seq
-    for text in opening.texts:
-        await client.send_text(text)
+    for number, text in enumerate(opening.texts):
+        if number == 0 and opening.first_frame is not None:
+            await client.send_frame(opening.first_frame, text)  # one frame shared by every new device
+        else:
+            await client.send_text(text)
 
 
 async def _event_socket(websocket: WebSocket, state: AppState) -> None:
