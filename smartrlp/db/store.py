@@ -31,7 +31,8 @@ from typing import Any
 
 import aiosqlite
 
-from smartrlp.core.errors import ApiError
+from smartrlp.core import metrics
+from smartrlp.core.errors import ApiError, StorageUnavailable
 
 log = logging.getLogger("smartrlp.db")
 
@@ -40,6 +41,9 @@ MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 # Transactions are short (milliseconds); a write that cannot get the lock within this long means the other
 # workers are overloaded, and waiting longer would only pile up requests.
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("smartrlp.storage")
+# How often a write is tried while the storage is unavailable (`Database.watch_storage`).
+STORAGE_PROBE_SECONDS = 5.0
 
 
 class DatabaseBusy(ApiError):
@@ -56,6 +60,70 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return isinstance(error, sqlite3.OperationalError) and (
         getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error)
     )
+
+
+# SQLite's answers when the database cannot be written: a full disk or quota (FULL), a read-only file or folder
+# (READONLY; CANTOPEN for a journal it may not create), the disk refusing a write (IOERR: an immutable file, a
+# failing device). The texts catch the same where a driver gives no code.
+_STORAGE_FAULT_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+_STORAGE_FAULT_TEXTS = ("database or disk is full", "readonly database", "disk i/o error", "unable to open database")
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """The cause, for the log, when `error` says the database cannot be written; None for any other error."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if (code is None or code & 0xFF not in _STORAGE_FAULT_CODES) and not any(
+        known in text.lower() for known in _STORAGE_FAULT_TEXTS
+    ):
+        return None
+    name = getattr(error, "sqlite_errorname", None)
+    return f"{text} ({name})" if name else text
+
+
+class StorageHealth:
+    """Whether writes reach the disk. A fault is logged when it starts and then once a minute while it lasts, with
+    its cause and the number of writes refused, never with a traceback per request; the first write that commits
+    again ends it."""
+
+    LOG_EVERY_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.cause: str | None = None
+        self.since: str | None = None  # when the fault began, for /healthz and the moderator page
+        self._started = 0.0
+        self._logged_at = 0.0
+        self._refused = 0
+
+    @property
+    def writable(self) -> bool:
+        return self.cause is None
+
+    def failed(self, cause: str) -> StorageUnavailable:
+        now = self.clock()
+        if self.cause is None:
+            self.since, self._started, self._logged_at = utcnow(), now, 0.0
+        self._refused += 1
+        if cause != self.cause or now - self._logged_at >= self.LOG_EVERY_SECONDS:
+            log.error("storage unavailable: %s; %d write(s) refused with 503 so far, reads go on", cause, self._refused)
+            self._logged_at = now
+        self.cause = cause
+        metrics.STORAGE_WRITABLE.set(0)
+        return StorageUnavailable(cause)
+
+    def succeeded(self) -> None:
+        if self.cause is None:
+            return
+        lasted = self.clock() - self._started
+        log.warning("storage writable again after %.0f s (%d write(s) refused)", lasted, self._refused)
+        self.cause = self.since = None
+        self._refused = 0
+        metrics.STORAGE_WRITABLE.set(1)
 
 
 def utcnow() -> str:
@@ -146,6 +214,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.storage = StorageHealth()
         self._group: _Group | None = None  # open while queued transactions join it
         self._queued = 0  # transactions waiting for the writer lock
         self._background: set[asyncio.Task[None]] = set()  # commits and flushes under way
@@ -191,11 +260,12 @@ class Database:
             raise
         try:
             yield tx
-        except BaseException:
+        except BaseException as error:
             try:
-                await self._undo_member(first)
+                await self._undo_member(first, error)
             finally:
                 self._hand_on()
+            self._refuse_if_storage_fault(error)
             raise
         group = self._group
         assert group is not None
@@ -234,13 +304,24 @@ class Database:
         except sqlite3.OperationalError as error:
             if _is_busy(error):
                 raise DatabaseBusy() from error
+            self._refuse_if_storage_fault(error)
             raise
         self._group = _Group()
         return True
 
-    async def _undo_member(self, first: bool) -> None:
+    async def _undo_member(self, first: bool, error: BaseException) -> None:
         """Undo a failed member's changes only: the whole transaction for the first, its savepoint otherwise."""
         assert self._writer is not None
+        if not self._writer.in_transaction:
+            # SQLite rolled the whole transaction back by itself (a full disk): the group's work is gone too.
+            group, self._group = self._group, None
+            if group is not None:
+                cause = storage_fault(error)
+                failure = self.storage.failed(cause) if cause is not None else DatabaseBusy()
+                for member in group.members:
+                    if not member.done():
+                        member.set_exception(failure)
+            return
         if first:
             self._group = None
             await self._writer.execute("ROLLBACK")
@@ -280,15 +361,21 @@ class Database:
         assert self._writer is not None
         self._group = None
         try:
+            started = time.perf_counter()
             await self._writer.execute("COMMIT")
+            metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
         except Exception as error:
-            with contextlib.suppress(sqlite3.Error):
-                if self._writer.in_transaction:
+            # After a full disk SQLite may have rolled back by itself already.
+            if self._writer.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
                     await self._writer.execute("ROLLBACK")
+            cause = storage_fault(error)
+            failure = self.storage.failed(cause) if cause is not None else error
             for member in group.members:
                 if not member.done():
-                    member.set_exception(error)
+                    member.set_exception(failure)
             return
+        self.storage.succeeded()
         self.commits += 1
         self.grouped_transactions += len(group.members)
         for callback in group.after_commit:
@@ -305,6 +392,40 @@ class Database:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _refuse_if_storage_fault(self, error: BaseException) -> None:
+        cause = storage_fault(error)
+        if cause is not None:
+            raise self.storage.failed(cause) from None  # the cause is logged; a traceback would say no more
+
+    async def watch_storage(self, interval: float = STORAGE_PROBE_SECONDS) -> None:
+        """During a storage fault, try a one-row write every `interval`, so that the fault (and /healthz) clears
+        once space is freed even when no visitor writes meanwhile (a load balancer may have stopped sending any)."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.storage.writable:
+                continue
+            if "SQLITE_READONLY" in (self.storage.cause or ""):
+                await self._reopen_writer()
+            with contextlib.suppress(StorageUnavailable, DatabaseBusy):
+                async with self.transaction() as tx:
+                    await tx.execute(
+                        "INSERT INTO storage_probe (id, written_at) VALUES (1, :at) "
+                        "ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at",
+                        {"at": utcnow()},
+                    )
+
+    async def _reopen_writer(self) -> None:
+        """SQLite opens a file it may not write read-only, and the connection stays so after the file is writable
+        again (a restart on a read-only disk, say): a new connection is what notices."""
+        async with self._write_lock:
+            try:
+                fresh = await _connect(self.path, self.busy_timeout_ms)
+            except sqlite3.Error:
+                return  # still not even readable; the next probe tries again
+            stale, self._writer = self._writer, fresh
+            if stale is not None:
+                await stale.close()
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         assert self._reader is not None, "database is not open"

@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from smartrlp.core import metrics
 from smartrlp.core.errors import ApiError
 from smartrlp.models.base import Body, parse
 from smartrlp.services import events
@@ -173,9 +174,24 @@ async def event_from_path(request: Request) -> Any:
 
 
 def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
+    async def answer(request: Request) -> Response:
         body = await read_json(request) if spec.body is not None else None
         return await _run(spec, request, body)
+
+    # /metrics: changes by kind and outcome (reads are not counted: the figure is about what people do).
+    kind = spec.handler.__name__
+    succeeded = metrics.ACTIONS.labels(kind, "ok")
+
+    async def endpoint(request: Request) -> Response:
+        if spec.method == "GET":
+            return await answer(request)
+        try:
+            response = await answer(request)
+        except ApiError as error:
+            metrics.ACTIONS.labels(kind, error.code).inc()
+            raise
+        succeeded.inc()
+        return response
 
     endpoint.spec = spec  # type: ignore[attr-defined]  # read by smartrlp.web.openapi
     return endpoint
@@ -272,11 +288,13 @@ async def answer_live(spec: Spec, conn: HTTPConnection, message: dict[str, Any])
         }
         result = await _call(spec, Request(scope), body if spec.body is not None else None)
     except ApiError as error:
+        metrics.ACTIONS.labels(spec.handler.__name__, error.code).inc()  # as over HTTP (_adapter)
         retry = error.headers.get("Retry-After")
         return LiveAnswer(error.status, error.body(), int(retry) if retry and retry.isdigit() else None)
     except Exception:
         log.exception("unexpected error on live %s %s", spec.method, spec.path)
         return LiveAnswer(500, {"error": {"code": "internal", "message": "Something went wrong on our side."}})
+    metrics.ACTIONS.labels(spec.handler.__name__, "ok").inc()
     if result is None:
         return LiveAnswer(204, None)
     if isinstance(result, Response):  # a handler's own answer (200 instead of 201 for "there already")
