@@ -299,8 +299,8 @@ def report_lines(live: dict[str, Any], http_bursts: list[dict[str, Any]]) -> lis
         lines += ["", "## Restart", "",
                   f"{again['viewers']} viewers connected; `SIGTERM` (every connection closed with 1001, the server "
                   f"down for {again['down_seconds']:.1f} s until it exited), started again on the same database. "
-                  "The load clients reconnect as the page does (`since` = the last seq, after a random 0.5–1 s, "
-                  "doubling on failure). A question is approved right after `/healthz` answers.", "",
+                  "The load clients reconnect as the page does (`since` = the last seq, every 0.5–2 s, jittered, "
+                  "30 times before a backoff). A question is approved right after `/healthz` answers.", "",
                   f"- back with `synced`: {again['synced']} ({again['missing']} not); all "
                   f"{again['all_synced_after_healthz']:.1f} s after `/healthz` answered (p50 "
                   f"{again['p50_synced_after_healthz']:.1f} s)",
