@@ -104,6 +104,7 @@ async def ws_burst(
     for r in results:
         statuses[r[0]] = statuses.get(r[0], 0) + 1
     last_ack = max((r[2] for r in results), default=float("nan"))
+    wall = last_ack - min((r[1] for r in results), default=float("nan"))
     if kind == "ballot":
         final = (await target.staff.get(f"/api/events/{SLUG}/polls/{poll['id']}")).json()["results"]
         counts = [o["count"] for o in final["options"]]
@@ -124,6 +125,8 @@ async def ws_burst(
         "not_shown": sum(s["missing"] for s in shown),
         "all_shown_after_last_ack": (max(shown_times) - last_ack) if shown_times else float("nan"),
         "server_cpu": server_cpu, "client_cpu": client_cpu, "cpu_per_action_ms": server_cpu / max(count, 1) * 1000,
+        # How much of one core the server got from the first send to the last reply (others share the machine).
+        "cpu_share": server_cpu / wall if wall > 0 else float("nan"),
     }
 
 
@@ -260,21 +263,23 @@ def report_lines(live: dict[str, Any], http_bursts: list[dict[str, Any]]) -> lis
              "Latency: from the frame's send to the reply's receipt. *Shown*: until every connected viewer had the "
              "final count (`poll_results` / `votes`), after the last reply. CPU: the server's (user+system) over "
              "the burst, divided by the actions.", "",
+             "*Core share*: the server's CPU seconds over the wall-clock seconds from the first send to the last "
+             "reply; below 1.0 the server waited for a core (other processes on the machine), not for itself.", "",
              "| action | count within | acknowledged | p50 ms | p99 ms | max ms | totals exact | all viewers show "
-             "it, ms after the last ack | server CPU s | CPU per action ms |",
-             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+             "it, ms after the last ack | server CPU s | CPU per action ms | core share |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for b in live.get("bursts", []):
         never = f" ({b['not_shown']} never)" if b["not_shown"] else ""
         lines.append(f"| {b['kind']} | {b['count']} in {b['seconds']:g} s | {b['acknowledged']} | {ms(b['p50'])} "
                      f"| {ms(b['p99'])} | {ms(b['max'])} | {'yes' if b['exact'] else 'NO'} ({b['total']}) "
                      f"| {ms(b['all_shown_after_last_ack'])}{never} | {b['server_cpu']:.1f} "
-                     f"| {b['cpu_per_action_ms']:.2f} |")
+                     f"| {b['cpu_per_action_ms']:.2f} | {b['cpu_share']:.2f} |")
     for b in http_bursts:
         how = f"HTTP, {b['pool']} keep-alive" if b["pool"] else "HTTP, new connection each"
         lines.append(f"| ballot ({how}) | {b['ballots']} in {b['seconds']:g} s | {b['acknowledged']} "
                      f"| {ms(b['p50'])} | {ms(b['p99'])} | {ms(b['max'])} | {'yes' if b['exact'] else 'NO'} "
                      f"({b['total']}) | {ms(b['all_shown_after_last_ack'])} | {b['server_cpu']:.1f} "
-                     f"| {b['server_cpu'] / max(b['ballots'], 1) * 1000:.2f} |")
+                     f"| {b['server_cpu'] / max(b['ballots'], 1) * 1000:.2f} | – |")
     storm = live.get("storm")
     if storm:
         lines += ["", f"Questions over the websocket: {storm['questions']} from as many devices within "

@@ -557,6 +557,10 @@ NOTES = """## What limits it
   the ballot's model and checks, the group commit's statements for its batch, and above all the coalesced
   `poll_results` fan-out to every viewer (one write per viewer, a few times a second). That is why the CPU per
   ballot over websockets is lower than over HTTP keep-alive but not a quarter of it, measured in the same run.
+- **10,000 ballots within 2 s in one process** need, at the CPU per ballot measured over websockets, more than
+  two seconds of one core by themselves (the *CPU per action* column times 10,000), before the fan-out of their
+  results; where the *core share* is below 1 the server also waited for a core that other processes held. The
+  latency targets of issue 16 then need more than one process (`--workers`) or a quiet machine.
 - **Upvotes** were one transaction of half a dozen statements each, one after the other under the writer lock:
   2,000 upvotes within 2 s took p50 2.5 s on a loaded machine. They are now batched like ballots
   (`services/upvotes.py`, one `votes` change per question and batch), and the `votes` count goes out coalesced

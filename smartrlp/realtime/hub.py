@@ -38,6 +38,8 @@ EPHEMERAL_SEQ = 0
 # their last fan-out took before the next: with 10,000 viewers a fan-out costs tens of milliseconds, and
 # a fixed 4 per second would leave too little of the process for the ballots themselves.
 PACE_FACTOR = 8.0
+# ... but a viewer sees the current totals within this long of the last change, however costly the fan-out.
+MAX_PAUSE = 0.6
 
 # How often, at most, coalesced changes (a question's vote count) go out: 5,000 upvotes within two seconds are
 # 5,000 logged changes, but sending each to 10,000 viewers would be 50 million writes.
@@ -160,8 +162,10 @@ class Hub:
         self._coalesce_quiet_until = time.monotonic() + self.pause_after(COALESCE_SECONDS, busy_before)
 
     def pause_after(self, interval: float, busy_before: float) -> float:
-        """How long a publisher of coalesced state waits: `interval`, or longer when its fan-out was costly."""
-        return max(interval, (self.busy_seconds - busy_before) * PACE_FACTOR)
+        """How long a publisher of coalesced state waits: `interval`, or longer when its fan-out was costly, but
+        never more than MAX_PAUSE: on a loaded machine a fan-out to 10,000 viewers took 0.3 s, and eight times
+        that left viewers 2.6 s behind the last ballot (docs/performance.md)."""
+        return min(MAX_PAUSE, max(interval, (self.busy_seconds - busy_before) * PACE_FACTOR))
 
     @contextmanager
     def subscribe(self, event_id: int, subscriber: Subscriber) -> Iterator[Subscriber]:
