@@ -233,6 +233,12 @@ async def restart(target: Smartrlp, clients: list[LoadClient]) -> dict[str, Any]
                 pass
             await asyncio.sleep(0.02)
     healthy = time.monotonic()
+    # The old process's keep-alive connections are gone: new clients, with the same headers and device cookie.
+    for name in ("asker", "staff"):
+        old = getattr(target, name)
+        setattr(target, name, httpx.AsyncClient(base_url=target.base, headers=old.headers, cookies=old.cookies,
+                                                timeout=30))
+        await old.aclose()
     question = await _approved_question(target, f"Gleich nach dem Neustart {secrets.token_hex(3)}")
     changed = time.monotonic()
     head = (await target.asker.get(f"/api/events/{SLUG}")).json()["seq"]
