@@ -25,13 +25,15 @@ export class SocketUnavailable extends Error {
 }
 
 // `studio`: the token of a studio link (presenter screen, overlay), sent as `?studio=` instead of a login.
-export function connectLive({ slug, studio = null, onMessage, onStatus }) {
+// `onPong({now, sentAt, receivedAt})`: the server's time (`now`) and when the ping went and its answer came.
+export function connectLive({ slug, studio = null, onMessage, onStatus, onPong = null }) {
   let lastSeq = null;
   let attempt = 0;
   let socket = null;
   let retryTimer = null;
   let pingTimer = null;
   let pongTimer = null;
+  let pingSentAt = 0;
   let stopped = false;
   let restarting = false; // closed with 1001: the server is coming back
   let refs = 0;
@@ -64,6 +66,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       restarting = false;
       onStatus({ state: "live" });
       pingTimer = setInterval(ping, PING_EVERY_MS);
+      if (onPong) ping(); // at once: the page needs the server's time before the first change arrives
     });
     socket.addEventListener("message", (event) => {
       let message;
@@ -74,6 +77,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       }
       if (message.type === MessageType.PONG) {
         clearTimeout(pongTimer);
+        if (onPong) onPong({ now: message.now, sentAt: pingSentAt, receivedAt: Date.now() });
         return;
       }
       if (message.type === MessageType.REPLY) {
@@ -107,6 +111,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
 
   function ping() {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    pingSentAt = Date.now();
     socket.send(JSON.stringify({ type: MessageType.PING }));
     clearTimeout(pongTimer);
     // A connection that silently died (phone in a tunnel) is noticed here, not minutes later.

@@ -5,6 +5,8 @@ import { setUpStream } from "../features/consent.js";
 import { showPhase } from "../features/phase.js";
 import { QuestionStore } from "../features/questions.js";
 import { ReactionMeter, setUpReactionButtons } from "../features/reactions.js";
+import { waitForTheVideo } from "../features/stream-delay.js";
+import { studioNow } from "../features/studio-now.js";
 import { viewerPolls } from "../features/viewer-polls.js";
 import { viewerQuestions } from "../features/viewer-questions.js";
 import { viewerActions } from "../lib/actions.js";
@@ -22,6 +24,7 @@ const actions = viewerActions(urls);
 const store = new QuestionStore();
 const questions = viewerQuestions({ store, urls, actions });
 const polls = viewerPolls({ urls, actions });
+const studio = studioNow();
 
 function drawAgenda() {
   showAgenda(store.event);
@@ -37,6 +40,7 @@ function onMessage(message) {
     return;
   }
   polls.onMessage(message);
+  studio.onMessage(message);
   const before = store.questions.get(message.question?.id);
   if (!store.apply(message)) return;
   questions.announceChange(message, before);
@@ -53,7 +57,11 @@ polls.setUpBanner();
 const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
 questions.loadReported();
-const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
+// What the video shows waits until this viewer's video shows it (stream-delay.js); the rest comes at once.
+const video = waitForTheVideo({ apply: onMessage, event: () => store.event, phoneOnly: config.phone_only });
+const live = connectLive({
+  slug: config.slug, onMessage: video.receive, onPong: video.onPong, onStatus: (status) => showConnection(connection, status),
+});
 actions.useSocket(live);
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
