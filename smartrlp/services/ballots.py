@@ -133,8 +133,7 @@ class BallotWriter:
         # Bounded: when full, submitters wait (back-pressure) instead of memory growing without limit.
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_size)
         self.batches_written = 0
-        # Open polls as `ballot_target` read them, with the poll's version then and when: in a burst the poll is
-        # read once, not once per ballot (the batch checks state and options again inside its transaction).
+        # Open polls as `ballot_target` read them (version, when): in a burst read once, not once per ballot.
         self.targets: dict[tuple[str, int], tuple[int, float, BallotTarget]] = {}
 
     async def submit(self, ballot: Ballot) -> bool:
@@ -332,8 +331,7 @@ class ResultsPublisher:
     def generation(self, event_id: int) -> int:
         return self._generations.get(event_id, 0)
 
-    def poll_changed(self, event_id: int, poll_id: int) -> None:
-        """A moderator changed the poll (after commit): what was read of it before is out of date."""
+    def poll_changed(self, event_id: int, poll_id: int) -> None:  # after commit: what was read of it is out of date
         self._poll_versions[poll_id] = self._poll_versions.get(poll_id, 0) + 1
         self.mark(event_id, poll_id)
 
@@ -411,12 +409,8 @@ TARGET_SECONDS = 2.0
 
 
 async def ballot_target(ctx: Context, slug: str, poll_id: int, writer: BallotWriter | None = None) -> BallotTarget:
-    """The event's poll, or 404 naming what is missing (the event, or the poll in it).
-
-    With the `writer`, an open poll read within the last seconds and not changed since comes from its cache: a
-    poll being closed, reset or deleted is changed first (`ResultsPublisher.poll_changed`), and whatever the cache
-    says, the batch that stores a ballot checks the poll's state and options again in its transaction.
-    """
+    """The event's poll, or 404 naming what is missing. With the `writer`, an open poll read lately and not changed
+    since (`ResultsPublisher.poll_changed`) comes from its cache; the batch re-checks state and options anyway."""
     if writer is None:
         return await _read_target(ctx, slug, poll_id)
     version = writer.publisher.poll_version(poll_id)
@@ -425,8 +419,7 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int, writer: BallotWri
         return cached[2]
     target = await _read_target(ctx, slug, poll_id)
     if target.state == "open":
-        if len(writer.targets) > 1000:
-            writer.targets.clear()
+        writer.targets = {} if len(writer.targets) > 1000 else writer.targets
         writer.targets[(slug, poll_id)] = (version, time.monotonic(), target)
     return target
 
