@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import resource
 import sys
 import time
@@ -18,13 +19,27 @@ from typing import Any
 
 import uvloop
 
+# The head of a logged change or snapshot as the server encodes it: `{"type":"question","seq":17,...`.
+HEAD = re.compile(rb'^\{"type":"(\w+)","seq":(\d+)')
+REPLY_HEAD = b'{"type":"reply",'
+RESTART_ATTEMPTS = 30
+
+
+def text_frame(data: bytes) -> bytes:
+    """A masked client text frame; the mask key 0 leaves the payload as it is (and is a valid key)."""
+    if len(data) < 126:
+        return bytes([0x81, 0x80 | len(data), 0, 0, 0, 0]) + data
+    return bytes([0x81, 0x80 | 126]) + len(data).to_bytes(2, "big") + b"\0\0\0\0" + data
+
 
 class Viewer(asyncio.Protocol):
-    __slots__ = ("buf", "closed", "cookie", "got", "messages", "owner", "ready", "transport", "upgraded")
+    __slots__ = ("buf", "closed", "cookie", "first_at", "got", "messages", "owner", "path", "reached_at", "ready",
+                 "seq", "synced_at", "transport", "upgraded")
 
-    def __init__(self, owner: Client, cookie: str | None) -> None:
+    def __init__(self, owner: Client, cookie: str | None, seq: int | None = None) -> None:
         self.owner = owner
         self.cookie = cookie
+        self.path = owner.path if seq is None else f"{owner.path}?since={seq}"
         self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.upgraded = False
@@ -32,12 +47,20 @@ class Viewer(asyncio.Protocol):
         self.messages = 0
         self.closed: int | None = None
         self.got: float | None = None
+        self.first_at: float | None = None
+        self.seq = seq or 0
+        self.synced_at: float | None = None
+        self.reached_at: float | None = None  # when its seq first reached the owner's `target_seq`
+
+    def send_text(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(text_frame(data))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         o = self.owner
         headers = [
-            f"GET {o.path} HTTP/1.1",
+            f"GET {self.path} HTTP/1.1",
             f"Host: {o.host}:{o.port}",
             "Upgrade: websocket",
             "Connection: Upgrade",
@@ -85,7 +108,19 @@ class Viewer(asyncio.Protocol):
             if opcode == 1:
                 self.messages += 1
                 if not self.ready.done():
+                    self.first_at = now
                     self.ready.set_result(True)  # the snapshot (or the baseline's hello)
+                if payload.startswith(b"{\"type\""):  # the last seq, as a page keeps it for its resume
+                    head = HEAD.match(payload, 0, 60)
+                    if head is not None:
+                        self.seq = max(self.seq, int(head.group(2)))
+                        if self.reached_at is None and self.owner.target_seq and self.seq >= self.owner.target_seq:
+                            self.reached_at = now
+                        if head.group(1) == b"synced" and self.synced_at is None:
+                            self.synced_at = now
+                if payload.startswith(REPLY_HEAD):
+                    self.owner.on_reply(payload, now)
+                    continue
                 self.owner.on_text(self, payload, now)
             elif opcode == 9:  # ping: answer with a masked pong (mask key 0 leaves the payload as is)
                 self.transport.write(bytes([0x8A, 0x80 | len(payload), 0, 0, 0, 0]) + payload)  # type: ignore[union-attr]
@@ -98,6 +133,9 @@ class Viewer(asyncio.Protocol):
             self.closed = 1006
         if not self.ready.done():
             self.ready.set_result(False)
+        if self.owner.track_seq and self.closed == 1001:
+            self.owner.resume_later(self)  # the server restarts: come back with since, as the page does
+            return
         self.owner.on_lost(self)
 
 
@@ -172,6 +210,51 @@ class Client:
         self.pending = 0
         self.times: list[float] = []
         self.lost = 0
+        # Actions over the websockets: ref -> sent time, and (status, sent, answered) per reply.
+        self.sent: dict[str, float] = {}
+        self.answered: list[tuple[int, float, float]] = []
+        self.all_answered: asyncio.Future[None] | None = None
+        self.to_answer = 0
+        # Restart: viewers closed with 1001 come back with `since` after a jittered delay (as live.js does).
+        self.track_seq = False
+        self.target_seq = 0
+        self.resumes: set[asyncio.Task[None]] = set()
+        self.resumed = 0
+
+    def on_reply(self, payload: bytes, now: float) -> None:
+        reply = json.loads(payload)
+        sent = self.sent.pop(reply["ref"], None)
+        if sent is not None:
+            self.answered.append((reply["status"], sent, now))
+            self.to_answer -= 1
+            if self.to_answer == 0 and self.all_answered is not None and not self.all_answered.done():
+                self.all_answered.set_result(None)
+
+    def resume_later(self, viewer: Viewer) -> None:
+        task = asyncio.get_running_loop().create_task(self._resume(viewer))
+        self.resumes.add(task)
+        task.add_done_callback(self.resumes.discard)
+
+    async def _resume(self, old: Viewer) -> None:
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            attempt += 1
+            # As live.js after 1001: every 0.5-2 s while the server restarts, then the usual backoff.
+            if attempt <= RESTART_ATTEMPTS:
+                await asyncio.sleep(0.5 + random.random() * 1.5)
+            else:
+                ceiling = min(15.0, 0.5 * 2 ** min(attempt - RESTART_ATTEMPTS, 10))
+                await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+            try:
+                _, viewer = await loop.create_connection(lambda: Viewer(self, old.cookie, old.seq), self.host,
+                                                         self.port)
+                if await asyncio.wait_for(viewer.ready, 60):
+                    self.viewers[self.viewers.index(old)] = viewer
+                    self.resumed += 1
+                    return
+            except (OSError, TimeoutError):
+                pass
 
     def on_text(self, viewer: Viewer, payload: bytes, now: float) -> None:
         marker = self.marker
@@ -288,6 +371,81 @@ class Client:
 
         await asyncio.gather(*(one(i) for i in range(len(texts))))
         return {"results": results}
+
+    async def cmd_act(self, messages: list[str], at: list[float], first: int = 0) -> dict[str, Any]:
+        """Viewer first+i sends messages[i] (an action with its `ref`) at monotonic time at[i]; the replies."""
+        self.answered = []
+        self.to_answer = len(messages)  # not "none waiting": replies may overtake the later sends
+        self.all_answered = asyncio.get_running_loop().create_future()
+        refs = [json.loads(m)["ref"] for m in messages]
+
+        async def one(i: int) -> None:
+            delay = at[i] - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.sent[refs[i]] = time.monotonic()
+            self.viewers[first + i].send_text(messages[i].encode())
+
+        await asyncio.gather(*(one(i) for i in range(len(messages))))
+        if self.to_answer > 0:
+            try:
+                await asyncio.wait_for(self.all_answered, 60)
+            except TimeoutError:
+                pass
+        missing = len(self.sent)
+        self.sent = {}
+        return {"results": self.answered, "unanswered": missing}
+
+    async def cmd_join(self, n: int, seconds: float, start: float) -> dict[str, Any]:
+        """Connect n new viewers, the i-th at start + i*seconds/n; when each had its first message (snapshot)."""
+        loop = asyncio.get_running_loop()
+        begin = len(self.viewers)
+        joined: list[tuple[float, float]] = []
+        failed = 0
+
+        async def one(i: int) -> None:
+            nonlocal failed
+            delay = start + i * seconds / n - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            cookie = self.cookies[begin + i] if begin + i < len(self.cookies) else None
+            began = time.monotonic()
+            try:
+                _, viewer = await loop.create_connection(lambda: Viewer(self, cookie), self.host, self.port)
+                if await asyncio.wait_for(viewer.ready, 120):
+                    self.viewers.append(viewer)
+                    joined.append((began, viewer.first_at or 0.0))
+                else:
+                    failed += 1
+            except (OSError, TimeoutError):
+                failed += 1
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return {"joined": joined, "failed": failed}
+
+    async def cmd_track(self, on: bool) -> dict[str, Any]:
+        self.track_seq = on
+        for viewer in self.viewers:
+            viewer.synced_at = viewer.reached_at = None
+        self.resumed = 0
+        return {"viewers": len(self.viewers)}
+
+    async def cmd_synced(self, timeout: float, at_least: int) -> dict[str, Any]:
+        """Wait until every viewer has come back, had its `synced` and seen seq `at_least`; when each did."""
+        self.target_seq = at_least
+        now = time.monotonic()
+        for viewer in self.viewers:  # had it before it was named: counted from now (an upper bound)
+            if viewer.reached_at is None and viewer.seq >= at_least:
+                viewer.reached_at = now
+        deadline = now + timeout
+        while time.monotonic() < deadline:
+            if all(v.synced_at is not None and v.reached_at is not None for v in self.viewers):
+                break
+            await asyncio.sleep(0.05)
+        self.target_seq = 0
+        return {"synced": [v.synced_at for v in self.viewers if v.synced_at is not None],
+                "have_change": [v.reached_at for v in self.viewers if v.reached_at is not None],
+                "missing": sum(1 for v in self.viewers if v.synced_at is None), "resumed": self.resumed}
 
     async def cmd_close(self) -> dict[str, Any]:
         for viewer in self.viewers:

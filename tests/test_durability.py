@@ -1,6 +1,7 @@
 """Nothing lost, nothing stuck: a killed server, a stopped server, and a client that stops reading.
 
-- SIGKILL in the middle of a burst of questions and ballots: every acknowledged one is there after the restart.
+- SIGKILL in the middle of a burst of questions and ballots, over HTTP and over the websocket (`reply` after
+  commit): every acknowledged one is there after the restart.
 - SIGTERM: every live connection is closed with 1001 (going away); a viewer page says it is reconnecting and
   comes back live by itself when the server is back.
 - A client that stops reading never delays the others; it is dropped (4008) and resumes without a loss.
@@ -24,9 +25,10 @@ from typing import Any
 import httpx
 import pytest
 from browsing import Pages, expect_live
-from fixtures import SLUG, Server, Viewer, bearer, create_token, wait_until
+from fixtures import SLUG, LiveSocket, Server, Viewer, bearer, create_token, wait_until
 from playwright.sync_api import expect
 from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
@@ -50,38 +52,59 @@ class Device:
 
     number: int
     viewer: Viewer
+    over_websocket: bool = False
     acknowledged_questions: dict[int, str] = field(default_factory=dict)  # id -> text
     sent_questions: list[str] = field(default_factory=list)
     sent_words: list[str] = field(default_factory=list)
     last_acknowledged_word: str | None = None
 
 
+def _send(device: Device, socket: LiveSocket | None, message: dict[str, Any], path: str) -> tuple[int, Any] | None:
+    """One action over HTTP or the device's websocket; None once the server is gone."""
+    if socket is None:
+        body = {k: v for k, v in message.items() if k not in {"type", "poll_id"}}
+        try:
+            response = device.viewer.http.post(path, json=body)
+        except httpx.TransportError:
+            return None
+        return response.status_code, response.json()
+    ref = f"{message['type']}-{len(device.sent_words)}"
+    try:
+        socket.send({**message, "ref": ref})
+        reply = socket.recv_until(lambda m: m.get("type") == "reply" and m.get("ref") == ref, timeout=15)[-1]
+    except (ConnectionClosed, OSError):
+        return None
+    return reply["status"], reply["body"]
+
+
 def _burst(device: Device, poll_id: int, stop: threading.Event, acknowledged: Counter[str]) -> None:
     """Ask and vote in turn until the server stops answering (it is killed under our feet)."""
+    socket = device.viewer.ws() if device.over_websocket else None
+    if socket is not None:
+        socket.recv()  # the snapshot: from now on actions go over this connection
     n = 0
     while not stop.is_set():
         n += 1
         text = f"Gerät {device.number} fragt zum {n}. Mal"
         device.sent_questions.append(text)
-        try:
-            response = device.viewer.http.post(QUESTIONS, json={"text": text})
-        except httpx.TransportError:
+        answer = _send(device, socket, {"type": "ask", "text": text}, QUESTIONS)
+        if answer is None:
             return
-        if response.status_code == 201:
-            body = response.json()
-            device.acknowledged_questions[body["id"]] = body["text"]
+        if answer[0] == 201:
+            device.acknowledged_questions[answer[1]["id"]] = answer[1]["text"]
             acknowledged["question"] += 1
+            acknowledged["websocket" if socket is not None else "http"] += 1
         # Each device's new word replaces its earlier ballot: the stored one must be the last acknowledged,
         # or one sent later whose answer the kill swallowed.
         word = f"wort{device.number}x{n}"
         device.sent_words.append(word)
-        try:
-            response = device.viewer.http.post(f"{POLLS}/{poll_id}/votes", json={"text": word})
-        except httpx.TransportError:
+        answer = _send(device, socket, {"type": "ballot", "poll_id": poll_id, "text": word}, f"{POLLS}/{poll_id}/votes")
+        if answer is None:
             return
-        if response.status_code == 201:
+        if answer[0] == 201:
             device.last_acknowledged_word = word
             acknowledged["ballot"] += 1
+            acknowledged["websocket" if socket is not None else "http"] += 1
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(
@@ -91,7 +114,8 @@ def test_a_killed_server_loses_nothing_it_acknowledged(
     assert response.status_code == 201, response.text
     poll_id = response.json()["id"]
     assert moderator.http.patch(f"{POLLS}/{poll_id}", json={"state": "open"}).status_code == 200
-    devices = [Device(n, viewer()) for n in range(16)]
+    # Half the devices act over their websocket, half over HTTP.
+    devices = [Device(n, viewer(), over_websocket=n % 2 == 1) for n in range(16)]
     stop = threading.Event()
     acknowledged: Counter[str] = Counter()
 
@@ -99,7 +123,8 @@ def test_a_killed_server_loses_nothing_it_acknowledged(
         futures = [pool.submit(_burst, device, poll_id, stop, acknowledged) for device in devices]
         # Kill while every device is busy: well after the first answers, long before the burst could end.
         wait_until(
-            lambda: acknowledged["question"] >= 120 and acknowledged["ballot"] >= 120,
+            lambda: acknowledged["question"] >= 120 and acknowledged["ballot"] >= 120
+            and acknowledged["websocket"] >= 100 and acknowledged["http"] >= 100,
             timeout=15,
             what="a burst of acknowledged questions and ballots",
         )
@@ -143,7 +168,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(
     sent_words = {word for device in devices for word in device.sent_words}
     assert all(w["count"] == 1 and w["text"] in sent_words for w in words), words
     assert len(words) >= sum(1 for d in devices if d.last_acknowledged_word)
-    assert sum(acknowledged.values()) >= 240
+    assert acknowledged["question"] + acknowledged["ballot"] >= 240
     server.assert_clean_log()
 
 

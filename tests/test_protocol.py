@@ -42,3 +42,11 @@ def test_js_reaction_kinds_mirror_python() -> None:
     match = re.search(r"export const REACTION_KINDS = Object\.freeze\(\[(.*?)\]\);", source)
     assert match
     assert tuple(re.findall(r"\"(\w+)\"", match.group(1))) == protocol.REACTION_KINDS
+
+
+def test_js_action_types_and_ref_length_mirror_python() -> None:
+    source = (ROOT / "static/js/lib/protocol.js").read_text(encoding="utf-8")
+    match = re.search(r"export const ACTION_TYPES = Object\.freeze\(\[(.*?)\]\);", source)
+    assert match
+    assert tuple(re.findall(r"\"(\w+)\"", match.group(1))) == protocol.ACTION_TYPES
+    assert f"export const MAX_REF_LENGTH = {protocol.MAX_REF_LENGTH};" in source

@@ -117,6 +117,11 @@ class ClusterHub(Hub):
         # Viewers of the event may all be connected to other workers.
         return True
 
+    def publish_coalesced(self, broadcast: Broadcast, key: Any) -> None:
+        # Every worker delivers every logged change in seq order (a gap is read back from the log), so a change
+        # held back here would only be read back by the others: it goes out as any other.
+        self.publish(broadcast)
+
     def publish_everywhere(self, broadcast: Broadcast) -> None:
         """Ephemeral state for the viewers of every worker (e.g. poll results computed once for all).
 

@@ -36,8 +36,14 @@ class ChangeLog:
         *,
         audience: str = protocol.AUDIENCE_PUBLIC,
         device_id: str | None = None,
+        coalesce: Any = None,
     ) -> int:
-        """Log the change in `tx` with the event's next seq; it is published after COMMIT, in seq order."""
+        """Log the change in `tx` with the event's next seq; it is published after COMMIT, in seq order.
+
+        With `coalesce` (a key such as `("votes", question_id)`), a later change of the same key makes this one
+        obsolete: it is published with the others of a short interval, only the latest per key
+        (`Hub.publish_coalesced`).
+        """
         row = await tx.fetchone(
             "UPDATE events SET last_seq = last_seq + 1 WHERE id = :id RETURNING last_seq", {"id": event_id}
         )
@@ -59,7 +65,10 @@ class ChangeLog:
             },
         )
         broadcast = Broadcast(event_id, seq, audience, text, device_id)
-        tx.after_commit(lambda: self.hub.publish(broadcast))
+        if coalesce is not None:
+            tx.after_commit(lambda: self.hub.publish_coalesced(broadcast, coalesce))
+        else:
+            tx.after_commit(lambda: self.hub.publish(broadcast))
         return seq
 
 

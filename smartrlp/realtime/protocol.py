@@ -28,10 +28,22 @@ POLL_RESULTS: Final = "poll_results"
 REACTIONS: Final = "reactions"
 PONG: Final = "pong"  # the answer to `ping`: `seq` the client's position, `now` the server's time (ms)
 ERROR: Final = "error"
+# The answer to a viewer's action (below), after its transaction committed: `ref` as sent, and the `status` and
+# JSON `body` the same request would have got over HTTP (errors included).
+REPLY: Final = "reply"
 
 # Client to server.
 PING: Final = "ping"
 REACT: Final = "react"
+# A viewer's actions, each the HTTP endpoint declared with `live=` of that name (docs/api.md): the body's fields,
+# the path's `question_id` or `poll_id`, and a `ref` of the client's choosing that its `reply` carries back.
+ASK: Final = "ask"  # POST /api/events/{slug}/questions
+UPVOTE: Final = "upvote"  # POST …/questions/{question_id}/votes
+UNVOTE: Final = "unvote"  # DELETE …/questions/{question_id}/votes
+BALLOT: Final = "ballot"  # POST …/polls/{poll_id}/votes
+REPORT: Final = "report"  # POST …/questions/{question_id}/reports
+ACTION_TYPES: Final = (ASK, UPVOTE, UNVOTE, BALLOT, REPORT)
+MAX_REF_LENGTH: Final = 64
 
 SERVER_TYPES: Final = (
     SNAPSHOT,
@@ -48,12 +60,14 @@ SERVER_TYPES: Final = (
     REACTIONS,
     PONG,
     ERROR,
+    REPLY,
 )
-CLIENT_TYPES: Final = (PING, REACT)
+CLIENT_TYPES: Final = (PING, REACT, *ACTION_TYPES)
 CHANGE_TYPES: Final = (QUESTION, VOTES, ON_AIR, EVENT, POLL, POLL_DELETED, SCREEN, MODERATION_NOTES)
 
 # Close codes (4000-4999 are ours to define).
 CLOSE_GOING_AWAY: Final = 1001
+CLOSE_INVALID_DATA: Final = 1007  # a text frame that is not UTF-8 (closed at once, nothing logged)
 CLOSE_UNKNOWN_EVENT: Final = 4404
 CLOSE_TOO_SLOW: Final = 4008  # the client fell too far behind; it reconnects and resumes
 CLOSE_RATE_LIMITED: Final = 4029  # too many connections from the client's address, or far too many messages

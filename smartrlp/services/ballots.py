@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,6 +133,8 @@ class BallotWriter:
         # Bounded: when full, submitters wait (back-pressure) instead of memory growing without limit.
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_size)
         self.batches_written = 0
+        # Open polls as `ballot_target` read them (version, when): in a burst read once, not once per ballot.
+        self.targets: dict[tuple[str, int], tuple[int, float, BallotTarget]] = {}
 
     async def submit(self, ballot: Ballot) -> bool:
         """Queue the ballot and wait until it is committed; True when it replaced an earlier ballot."""
@@ -314,10 +317,26 @@ class ResultsPublisher:
     _dirty: set[tuple[int, int]] = field(default_factory=set)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     messages_sent: int = 0
+    # Per event, a number that grows whenever ballots changed its results: shared snapshots that carry results
+    # are valid for one value of it (smartrlp/services/snapshot.py).
+    _generations: dict[int, int] = field(default_factory=dict)
+    # Per poll, how often a moderator changed it in this process (`poll_changed`): dates BallotWriter.targets.
+    _poll_versions: dict[int, int] = field(default_factory=dict)
 
     def mark(self, event_id: int, poll_id: int) -> None:
+        self._generations[event_id] = self._generations.get(event_id, 0) + 1
         self._dirty.add((event_id, poll_id))
         self._wake.set()
+
+    def generation(self, event_id: int) -> int:
+        return self._generations.get(event_id, 0)
+
+    def poll_changed(self, event_id: int, poll_id: int) -> None:  # after commit: what was read of it is out of date
+        self._poll_versions[poll_id] = self._poll_versions.get(poll_id, 0) + 1
+        self.mark(event_id, poll_id)
+
+    def poll_version(self, poll_id: int) -> int:
+        return self._poll_versions.get(poll_id, 0)
 
     async def run(self) -> None:
         while True:
@@ -385,8 +404,27 @@ class BallotTarget:
 _TARGET_COLUMNS = f"p.id, p.kind, p.state, p.max_choices, p.scale_max, {_GRACE_COLUMNS}"
 
 
-async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
-    """The event's poll, or 404 naming what is missing (the event, or the poll in it)."""
+# With several workers another one may change a poll without this one's publisher hearing of it.
+TARGET_SECONDS = 2.0
+
+
+async def ballot_target(ctx: Context, slug: str, poll_id: int, writer: BallotWriter | None = None) -> BallotTarget:
+    """The event's poll, or 404 naming what is missing. With the `writer`, an open poll read lately and not changed
+    since (`ResultsPublisher.poll_changed`) comes from its cache; the batch re-checks state and options anyway."""
+    if writer is None:
+        return await _read_target(ctx, slug, poll_id)
+    version = writer.publisher.poll_version(poll_id)
+    cached = writer.targets.get((slug, poll_id))
+    if cached is not None and cached[0] == version and time.monotonic() - cached[1] < TARGET_SECONDS:
+        return cached[2]
+    target = await _read_target(ctx, slug, poll_id)
+    if target.state == "open":
+        writer.targets = {} if len(writer.targets) > 1000 else writer.targets
+        writer.targets[(slug, poll_id)] = (version, time.monotonic(), target)
+    return target
+
+
+async def _read_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
     # Event, poll and option ids in one query: in a burst of thousands of ballots every trip to the database
     # thread counts (docs/performance.md). When it finds nothing, the separate lookups name what is missing.
     row = await ctx.db.fetchone(

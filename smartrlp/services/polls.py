@@ -127,7 +127,7 @@ async def _record_poll(
         tx, poll["event_id"], protocol.POLL, {"poll": data}, audience=_audience(old_state, poll["state"])
     )
     # Moderators always see results; a change of state or visibility can also reveal them to viewers.
-    tx.after_commit(lambda: publisher.mark(poll["event_id"], poll["id"]))
+    tx.after_commit(lambda: publisher.poll_changed(poll["event_id"], poll["id"]))
 
 
 # --------------------------------------------------------------------------- what a kind of poll takes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
@@ -11,6 +13,9 @@ from smartrlp.models.questions import PUBLIC_STATUSES, AskQuestion, QuestionQuer
 from smartrlp.realtime import protocol
 from smartrlp.services import screening
 from smartrlp.services.context import Context
+
+# Rows per INSERT of a batch of upvotes: 4 parameters each, far below SQLite's 32,766.
+VOTE_INSERT_CHUNK = 500
 
 QUESTION_COLUMNS = (
     "q.id, q.event_id, q.text, q.name, q.device_id, q.status, q.votes, q.version, q.created_at, "
@@ -50,8 +55,16 @@ async def question_in_event(conn: Transaction | Database, event_id: int, questio
         {"id": question_id, "event_id": event_id},
     )
     if row is None:
-        raise ApiError(404, "question_not_found", f"There is no question {question_id} in this event.")
+        raise question_not_found(question_id)
     return row
+
+
+def question_not_found(question_id: int) -> ApiError:
+    return ApiError(404, "question_not_found", f"There is no question {question_id} in this event.")
+
+
+def not_votable() -> ApiError:
+    return conflict("not_votable", "Only approved questions that are not yet answered take votes.")
 
 
 async def visible_questions(
@@ -152,29 +165,129 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
     return {**question, "mine": True}
 
 
+async def record_votes(ctx: Context, tx: Transaction, event_id: int, question_id: int, votes: int) -> None:
+    # Coalesced: in a burst of thousands of upvotes only the latest count of a few per second reaches the viewers.
+    body = {"question_id": question_id, "votes": votes}
+    await ctx.log.record(tx, event_id, protocol.VOTES, body, coalesce=("votes", question_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Upvote:
+    event_id: int
+    question_id: int
+    device: str
+
+
 async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) -> dict[str, Any]:
-    """One vote per device for an approved question."""
+    """One vote per device for an approved question (alone; the routes batch them with UpvoteBatcher)."""
+    async with ctx.db.transaction() as tx:
+        (answer,) = await store_upvotes(ctx, tx, [Upvote(event_id, question_id, device)])
+    if isinstance(answer, ApiError):
+        raise answer
+    return answer
+
+
+async def store_upvotes(ctx: Context, tx: Transaction, batch: list[Upvote]) -> list[dict[str, Any] | ApiError]:
+    """Upvotes as if one after the other, in a few statements for all (smartrlp/services/upvotes.py batches them):
+    one vote per device, only for approved questions of the event; a blocked device's vote is kept (so it cannot
+    vote again) and answered like any other, count included, but not added. One logged `votes` change per question.
+    """
+    ids = sorted({v.question_id for v in batch})
+    rows = await tx.fetchall(
+        "SELECT id, event_id, status, votes FROM questions WHERE id IN (SELECT value FROM json_each(:ids))",
+        {"ids": json.dumps(ids)},
+    )
+    questions = {int(r["id"]): r for r in rows}
+    blocked: set[tuple[int, str]] = set()
+    for event_id in {v.event_id for v in batch}:
+        found = await tx.fetchall(
+            "SELECT device_id FROM device_blocks WHERE event_id = :event_id "
+            "AND device_id IN (SELECT value FROM json_each(:devices))",
+            {"event_id": event_id, "devices": json.dumps(sorted({v.device for v in batch if v.event_id == event_id}))},
+        )
+        blocked.update((event_id, r["device_id"]) for r in found)
+    outcomes: list[ApiError | None] = []
+    wanted: list[dict[str, Any]] = []
+    for vote in batch:
+        question = questions.get(vote.question_id)
+        if question is None or int(question["event_id"]) != vote.event_id:
+            outcomes.append(question_not_found(vote.question_id))
+        elif question["status"] != "approved":
+            outcomes.append(not_votable())
+        else:
+            outcomes.append(None)
+            counts_it = (vote.event_id, vote.device) not in blocked
+            wanted.append({"q": vote.question_id, "d": vote.device, "c": int(counts_it)})
+    inserted: set[tuple[int, str]] = set()
+    if wanted:
+        # ON CONFLICT: a device's second vote (earlier, or in this batch) is not stored; RETURNING names the new ones.
+        # Multi-row VALUES, not json_each: one text for SQLite and PostgreSQL; chunks keep under SQLite's
+        # parameter limit.
+        for start in range(0, len(wanted), VOTE_INSERT_CHUNK):
+            chunk = wanted[start : start + VOTE_INSERT_CHUNK]
+            params: dict[str, Any] = {"now": ctx.now()}
+            values = []
+            for i, row in enumerate(chunk):
+                params[f"q{i}"], params[f"d{i}"], params[f"c{i}"] = row["q"], row["d"], row["c"]
+                values.append(f"(:q{i}, :d{i}, :now, :c{i})")
+            rows = await tx.fetchall(
+                "INSERT INTO question_votes (question_id, device_id, created_at, counted) "
+                f"VALUES {', '.join(values)} ON CONFLICT DO NOTHING RETURNING question_id, device_id",
+                params,
+            )
+            inserted.update((int(r["question_id"]), r["device_id"]) for r in rows)
+    added: dict[int, int] = {}
+    counted_keys: set[tuple[int, str]] = set()
+    for row in wanted:
+        key = (row["q"], row["d"])
+        if key in inserted and row["c"] and key not in counted_keys:  # a device twice in a batch counts once
+            counted_keys.add(key)
+            added[row["q"]] = added.get(row["q"], 0) + 1
+    counts = {qid: int(q["votes"]) for qid, q in questions.items()}
+    for question_id, n in sorted(added.items()):
+        row = await tx.fetchone(
+            "UPDATE questions SET votes = votes + :n WHERE id = :id RETURNING votes", {"n": n, "id": question_id}
+        )
+        assert row is not None
+        counts[question_id] = int(row["votes"])
+        await record_votes(ctx, tx, int(questions[question_id]["event_id"]), question_id, counts[question_id])
+    answers: list[dict[str, Any] | ApiError] = []
+    first_of: set[tuple[int, str]] = set()
+    for vote, outcome in zip(batch, outcomes, strict=True):
+        if outcome is not None:
+            answers.append(outcome)
+            continue
+        key = (vote.question_id, vote.device)
+        counted = key in inserted and key not in first_of
+        first_of.add(key)
+        votes = counts[vote.question_id]
+        if counted and (vote.event_id, vote.device) in blocked:
+            votes += 1  # as questions.upvote: the blocked device sees its vote counted, nobody else does
+        answers.append({"question_id": vote.question_id, "votes": votes, "counted": counted, "voted": True})
+    return answers
+
+
+async def unvote(ctx: Context, event_id: int, question_id: int, *, device: str) -> dict[str, Any]:
+    """Take back this device's vote (idempotent: without a vote, the count as it is)."""
     async with ctx.db.transaction() as tx:
         question = await question_in_event(tx, event_id, question_id)
         if question["status"] != "approved":
-            raise conflict("not_votable", "Only approved questions that are not yet answered take votes.")
-        # A blocked device's vote is kept (so it cannot vote again) and answered like any other, count included,
-        # but not added: the troll sees nothing different until the next count of that question arrives.
-        ignored = await screening.is_blocked(tx, event_id, device)
-        cursor = await tx.execute(
-            "INSERT INTO question_votes (question_id, device_id, created_at, counted) "
-            "VALUES (:question_id, :device, :now, :counted) ON CONFLICT DO NOTHING",
-            {"question_id": question_id, "device": device, "now": ctx.now(), "counted": int(not ignored)},
+            raise not_votable()
+        row = await tx.fetchone(
+            "DELETE FROM question_votes WHERE question_id = :question_id AND device_id = :device RETURNING counted",
+            {"question_id": question_id, "device": device},
         )
-        counted = cursor.rowcount == 1
         votes = int(question["votes"])
-        if counted and ignored:
-            votes += 1
-        elif counted:
-            row = await tx.fetchone(
-                "UPDATE questions SET votes = votes + 1 WHERE id = :id RETURNING votes", {"id": question_id}
+        removed = row is not None
+        if removed and row["counted"]:
+            updated = await tx.fetchone(
+                "UPDATE questions SET votes = CASE WHEN votes > 0 THEN votes - 1 ELSE 0 END "
+                "WHERE id = :id RETURNING votes",
+                {"id": question_id},
             )
-            assert row is not None
-            votes = int(row["votes"])
-            await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
-    return {"question_id": question_id, "votes": votes, "counted": counted, "voted": True}
+            assert updated is not None
+            votes = int(updated["votes"])
+            await record_votes(ctx, tx, event_id, question_id, votes)
+        elif removed:
+            votes = max(votes - 1, 0)  # a blocked device sees its own vote go, as it saw it come
+    return {"question_id": question_id, "votes": votes, "counted": removed, "voted": False}

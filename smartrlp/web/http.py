@@ -70,15 +70,24 @@ def path_id(request: HTTPConnection, name: str = "question_id", what: str = "que
 _SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
 
 
-class _NumberTooLarge(ValueError):
+class NumberTooLarge(ValueError):
     pass
 
 
 def _parse_int(text: str) -> int:
     number = int(text)
     if not _SQLITE_INT_MIN <= number <= _SQLITE_INT_MAX:
-        raise _NumberTooLarge(text)
+        raise NumberTooLarge(text)
     return number
+
+
+def loads_bounded(raw: str | bytes) -> Any:
+    """`json.loads`, refusing integers the database cannot store (NumberTooLarge): for bodies and live messages."""
+    return json.loads(raw, parse_int=_parse_int)
+
+
+def number_too_large() -> ApiError:
+    return ApiError(422, "invalid", "A number in the request body is too large.")
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -87,9 +96,9 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
     raw = await request.body()
     try:
-        data = json.loads(raw, parse_int=_parse_int)
-    except _NumberTooLarge:
-        raise ApiError(422, "invalid", "A number in the request body is too large.") from None
+        data = loads_bounded(raw)
+    except NumberTooLarge:
+        raise number_too_large() from None
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypedDict
 
 from itsdangerous import TimestampSigner
@@ -17,6 +17,8 @@ from smartrlp.realtime.hub import Hub
 from smartrlp.services.ballots import BallotWriter, ResultsPublisher
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.snapshot import SharedOpenings
+from smartrlp.services.upvotes import UpvoteBatcher
 
 
 @dataclass
@@ -36,6 +38,9 @@ class AppState:
     limiter: Limiter
     login_addresses: AddressFailures
     origins: frozenset[str]  # besides the site's own: where pages that may open websockets and send changes live
+    # What joining viewers share: snapshots' public part per event and seq, the recent change log (issue 16).
+    openings: SharedOpenings = field(default_factory=SharedOpenings)
+    upvotes: UpvoteBatcher = field(default_factory=UpvoteBatcher)
 
 
 class LifespanState(TypedDict):

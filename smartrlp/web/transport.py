@@ -10,7 +10,7 @@ import contextlib
 import gc
 import logging
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -124,6 +124,30 @@ class LiveClient:
         async with self._send_lock:
             await self.websocket.send_text(text)
 
+    async def send_frame(self, frame: bytes, text: str) -> None:
+        """`text` as the ready websocket `frame` (shared by many), straight to the transport where there is one."""
+        ws = self._protocol
+        if ws is None:
+            await self.send_text(text)
+            return
+        async with self._send_lock:
+            if ws.close_sent or ws.disconnected or ws.transport.is_closing():
+                raise WebSocketDisconnect(protocol.CLOSE_GOING_AWAY)
+            ws.transport.write(frame)
+
+    @contextlib.contextmanager
+    def action(self) -> Iterator[None]:
+        """Around an action and its reply: a server shutting down meanwhile closes the connection after them."""
+        protocol_ = self._protocol
+        if not isinstance(protocol_, LiveWebSocketProtocol):
+            yield
+            return
+        protocol_.action_under_way = True
+        try:
+            yield
+        finally:
+            protocol_.finish_action()
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(protocol.encode(message))
 
@@ -224,11 +248,41 @@ class LiveClient:
 
 
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer)."""
+    """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer),
+    and text frames that are not UTF-8 closed with 1007 at the cost of one debug line."""
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+            try:
+                data.decode()
+            except UnicodeDecodeError:
+                # uvicorn logs a full traceback at ERROR here, so any visitor could flood the log with them;
+                # a wrong frame is the client's business, answered as RFC 6455 says (1007) and noted quietly.
+                self.frames = []
+                log.debug("closing a websocket that sent invalid UTF-8 (1007)")
+                self.conn.send_close(protocol.CLOSE_INVALID_DATA, "text frames must be UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
+    # An action of the viewer's (a ballot, a question) is under way: its reply goes out before the goodbye, so
+    # that a client never has to guess whether what it sent was kept (and send a question twice).
+    action_under_way = False
+    _shutdown_deferred = False
+
+    def finish_action(self) -> None:
+        self.action_under_way = False
+        if self._shutdown_deferred:
+            self._shutdown_deferred = False
+            self.shutdown()
 
     def shutdown(self) -> None:
         if not self.handshake_complete or self.close_sent:
             super().shutdown()
+            return
+        if self.action_under_way:
+            self._shutdown_deferred = True  # finish_action says goodbye once the reply is written
             return
         # As uvicorn's own shutdown, but with 1001: the app hears of it as a disconnect, the client as going away.
         self.stop_keepalive()

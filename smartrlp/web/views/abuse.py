@@ -115,6 +115,7 @@ async def device_history(request: Request, event: sqlite3.Row) -> dict[str, Any]
     status=201,
     also=(200,),
     errors=(400,),
+    live="report",
 )
 async def report_question(request: Request, event: sqlite3.Row, body: ReportQuestion) -> dict[str, Any] | Response:
     """Report a public question to the moderators (once per device; needs the device cookie)

@@ -2,7 +2,8 @@
 
 Who is connecting (moderator, studio view, device), the receive loop and its limits are here; what the client
 gets first is built by smartrlp/services/snapshot.py, and a `react` message goes to the same service function as
-`POST …/reactions`.
+`POST …/reactions`. A viewer's actions (`ask`, `upvote`, `unvote`, `ballot`, `report`) run the HTTP endpoint
+declared with that `live=` name (smartrlp/web/endpoint.py `answer_live`), answered with a `reply` once committed.
 
 The connection's own task receives (pings, reactions, the disconnect); live broadcasts are written by the
 publisher through `LiveClient.deliver`, without a task per viewer, and `Hub.subscribe` always removes the
@@ -27,7 +28,8 @@ from smartrlp.realtime import changes, protocol
 from smartrlp.services import reactions, snapshot
 from smartrlp.services.studio import studio_link_for
 from smartrlp.web.auth import moderator_for
-from smartrlp.web.http import app_state, client_address, device_id
+from smartrlp.web.endpoint import LIVE_ACTIONS, LiveAnswer, answer_live
+from smartrlp.web.http import NumberTooLarge, app_state, client_address, device_id, loads_bounded, number_too_large
 from smartrlp.web.middleware.security import same_site_request
 from smartrlp.web.state import AppState
 from smartrlp.web.transport import LiveClient, log
@@ -83,8 +85,12 @@ async def _receive(client: LiveClient, budget: MessageBudget | None) -> None:
                 }
             )
             continue
+        too_large = False
         try:
-            data = json.loads(text)
+            data = loads_bounded(text)
+        except NumberTooLarge:
+            # As over HTTP: a 422, which an action still gets as its reply.
+            data, too_large = json.loads(text), True
         except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             data = None
         if not isinstance(data, dict):
@@ -96,6 +102,8 @@ async def _receive(client: LiveClient, budget: MessageBudget | None) -> None:
             await client.send({"type": protocol.PONG, "seq": client.last_seq, "now": changes.server_time_ms()})
         elif data.get("type") == protocol.REACT:
             await _react(client, data)
+        elif data.get("type") in protocol.ACTION_TYPES:
+            await _act(client, data, too_large)
         else:
             await client.send(
                 {
@@ -120,6 +128,34 @@ async def _react(client: LiveClient, data: dict[str, Any]) -> None:
     reactions.react(app_state(client.websocket).reactions, client.event_id, body, device=client.device)
 
 
+async def _act(client: LiveClient, data: dict[str, Any], too_large: bool) -> None:
+    """A viewer's action: the HTTP endpoint of that name, answered after its commit with its status and body.
+
+    One at a time per connection (the receive loop waits for it), so a connection has at most one action in flight
+    and its replies come in the order it sent them.
+    """
+    ref = data.get("ref")
+    if not isinstance(ref, str) or not 0 < len(ref) <= protocol.MAX_REF_LENGTH:
+        await client.send(
+            {
+                "type": protocol.ERROR,
+                "code": "invalid_ref",
+                "message": f"An action needs a 'ref': a string of 1 to {protocol.MAX_REF_LENGTH} characters.",
+            }
+        )
+        return
+    with client.action():
+        if too_large:
+            error = number_too_large()
+            answer = LiveAnswer(error.status, error.body())
+        else:
+            answer = await answer_live(LIVE_ACTIONS[data["type"]], client.websocket, data)
+        reply: dict[str, Any] = {"type": protocol.REPLY, "ref": ref, "status": answer.status, "body": answer.body}
+        if answer.retry_after is not None:
+            reply["retry_after"] = answer.retry_after
+        await client.send(reply)
+
+
 async def event_socket(websocket: WebSocket) -> None:
     state = app_state(websocket)
     # Cross-site websocket hijacking: a page elsewhere could open this socket with the visitor's cookies (a
@@ -142,10 +178,15 @@ async def event_socket(websocket: WebSocket) -> None:
 async def _send_opening(client: LiveClient, state: AppState, since: int | None) -> None:
     """The snapshot, or the replay since `since`. A function of its own so that the opening's texts (kilobytes per
     viewer) are freed once sent, not kept alive with the handler's frame for as long as the socket stays open."""
-    opening = await snapshot.opening(state.ctx, state.reactions, client.event_id, client, since)
+    opening = await snapshot.opening(
+        state.ctx, state.reactions, client.event_id, client, since, shared=state.openings, results=state.results
+    )
     client.last_seq = opening.seq
-    for text in opening.texts:
-        await client.send_text(text)
+    for number, text in enumerate(opening.texts):
+        if number == 0 and opening.first_frame is not None:
+            await client.send_frame(opening.first_frame, text)  # one frame shared by every new device
+        else:
+            await client.send_text(text)
 
 
 async def _event_socket(websocket: WebSocket, state: AppState) -> None:

@@ -87,6 +87,7 @@ async def delete_poll(request: Request, event: sqlite3.Row) -> None:
     errors=(400, 404, 409),
     rate_limited=True,
     loads_event=False,
+    live="ballot",
 )
 async def cast_ballot(request: Request, body: CastBallot) -> dict[str, Any]:
     """Answer a poll; a new ballot from the same device replaces the old one
@@ -95,7 +96,7 @@ async def cast_ballot(request: Request, body: CastBallot) -> dict[str, Any]:
     polls; 422 `blocked_text` for words the filter refuses.
     """
     state = app_state(request)
-    target = await ballots.ballot_target(state.ctx, request.path_params["slug"], _poll_id(request))
+    target = await ballots.ballot_target(state.ctx, request.path_params["slug"], _poll_id(request), state.ballots)
     device = require_device(request)
     await state.limiter.check("poll answers", ballot_device=device, ballot_address=client_address(request))
     return await ballots.cast(state.ctx, state.ballots, target, body, device=device)

@@ -1,12 +1,11 @@
 // Asking a question (viewer page): the form, its character counter and what the viewer is told after sending.
-import { api } from "../lib/api.js";
 import { $ } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { LIMITS } from "../lib/limits.js";
 import { ERROR_TEXTS } from "./viewer-errors.js";
 
 /** `onAsked()` redraws the lists once the new question is in the store (as the viewer's own). */
-export function setUpAskForm({ store, urls, onAsked }) {
+export function setUpAskForm({ store, actions, onAsked }) {
   const form = $("[data-ask-form]");
   if (!form) return; // the event takes no questions now
   const textarea = form.querySelector("textarea");
@@ -31,7 +30,7 @@ export function setUpAskForm({ store, urls, onAsked }) {
     try {
       const name = form.elements.name ? form.elements.name.value.trim() : "";
       const to = form.elements.panelist_id ? form.elements.panelist_id.value : "";
-      const question = await api("POST", urls.questions(),
+      const question = await actions.act("ask",
         { text, name: name || null, panelist_id: to ? Number(to) : null });
       store.upsert(question, { mine: true });
       textarea.value = "";

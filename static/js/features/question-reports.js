@@ -13,7 +13,7 @@ const REPORT_REASONS = Object.freeze({
 });
 
 /** `list` holds the questions' `li[data-id]`; `render()` redraws it (once per frame). */
-export function questionReports({ urls, list, render }) {
+export function questionReports({ urls, actions, list, render }) {
   const reported = new Set(); // questions this device reported
   const reporting = new Set(); // questions whose report form is open
   const reportBusy = new Set();
@@ -75,7 +75,7 @@ export function questionReports({ urls, list, render }) {
     if (reportBusy.has(question.id)) return;
     reportBusy.add(question.id);
     try {
-      await api("POST", urls.questionReports(question.id), reason ? { reason } : {});
+      await actions.act("report", reason ? { question_id: question.id, reason } : { question_id: question.id });
       reported.add(question.id);
       reporting.delete(question.id);
       announce(t("Danke. Die Moderation sieht Ihre Meldung."));

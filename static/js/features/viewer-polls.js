@@ -1,6 +1,5 @@
 // The viewer page's polls: a card per open poll (and per finished one with something to show), answering, the
 // results, and the banner when a poll opens. Live results redraw only their slot, never the half-filled answer.
-import { api } from "../lib/api.js";
 import { $, announce, el, perFrame, renderKeyed } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 import { LIMITS } from "../lib/limits.js";
@@ -49,7 +48,7 @@ function pollResultsView(poll) {
   return null;
 }
 
-export function viewerPolls({ urls }) {
+export function viewerPolls({ urls, actions }) {
   const pollStore = new PollStore();
   const pollList = $("[data-poll-list]");
   const pollDrafts = new Map(); // poll id -> what was chosen or typed but not sent yet ({options, text})
@@ -85,7 +84,7 @@ export function viewerPolls({ urls }) {
     }
     pollBusy.add(poll.id);
     try {
-      const result = await api("POST", urls.pollVotes(poll.id), body);
+      const result = await actions.act("ballot", { poll_id: poll.id, ...body });
       pollStore.setBallot(poll.id, result.ballot);
       const draft = draftFor(poll.id);
       if (result.ballot && typeof result.ballot.text === "string") draft.text = result.ballot.text;

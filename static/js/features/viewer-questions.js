@@ -1,6 +1,5 @@
 // The viewer page's questions: the public list (sorted, with upvotes and reports), "Meine Fragen", the question on
 // air, and what is said aloud when one of them changes.
-import { api } from "../lib/api.js";
 import { $, announce, el, perFrame, renderKeyed } from "../lib/dom.js";
 import { votesText } from "../lib/format.js";
 import { t } from "../lib/i18n.js";
@@ -9,11 +8,11 @@ import { questionReports } from "./question-reports.js";
 import { addressee, STATUS_LABELS } from "./questions.js";
 import { ERROR_TEXTS } from "./viewer-errors.js";
 
-export function viewerQuestions({ store, urls }) {
+export function viewerQuestions({ store, urls, actions }) {
   let sort = "popular";
   const publicList = $("[data-public-list]");
   const mineList = $("[data-mine-list]");
-  const reports = questionReports({ urls, list: publicList, render: () => render() });
+  const reports = questionReports({ urls, actions, list: publicList, render: () => render() });
 
   function questionMeta(question) {
     const to = addressee(store.event, question);
@@ -86,7 +85,7 @@ export function viewerQuestions({ store, urls }) {
 
   async function vote(questionId) {
     try {
-      const result = await api("POST", urls.questionVotes(questionId));
+      const result = await actions.act("upvote", { question_id: questionId });
       store.voted.add(questionId);
       const question = store.questions.get(questionId);
       if (question) question.votes = Math.max(question.votes, result.votes);

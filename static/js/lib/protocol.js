@@ -14,12 +14,23 @@ export const MessageType = Object.freeze({
   REACTIONS: "reactions",
   PONG: "pong",
   ERROR: "error",
+  REPLY: "reply",
   PING: "ping",
   REACT: "react",
+  ASK: "ask",
+  UPVOTE: "upvote",
+  UNVOTE: "unvote",
+  BALLOT: "ballot",
+  REPORT: "report",
 });
+
+// A viewer's actions over the open websocket, each answered by a `reply` with the HTTP status and body.
+export const ACTION_TYPES = Object.freeze(["ask", "upvote", "unvote", "ballot", "report"]);
+export const MAX_REF_LENGTH = 64;
 
 export const CloseCode = Object.freeze({
   GOING_AWAY: 1001,
+  INVALID_DATA: 1007,
   UNKNOWN_EVENT: 4404,
   TOO_SLOW: 4008,
   RATE_LIMITED: 4029,

@@ -9,6 +9,7 @@ import { waitForTheVideo } from "../features/stream-delay.js";
 import { studioNow } from "../features/studio-now.js";
 import { viewerPolls } from "../features/viewer-polls.js";
 import { viewerQuestions } from "../features/viewer-questions.js";
+import { viewerActions } from "../lib/actions.js";
 import { eventEndpoints } from "../lib/api.js";
 import { pageConfig } from "../lib/config.js";
 import { $ } from "../lib/dom.js";
@@ -18,9 +19,11 @@ import { localiseTimes } from "../lib/time.js";
 
 const config = pageConfig();
 const urls = eventEndpoints(config.slug);
+// Asking, voting, answering polls and reporting go over the live websocket while it is open, else over HTTP.
+const actions = viewerActions(urls);
 const store = new QuestionStore();
-const questions = viewerQuestions({ store, urls });
-const polls = viewerPolls({ urls });
+const questions = viewerQuestions({ store, urls, actions });
+const polls = viewerPolls({ urls, actions });
 const studio = studioNow();
 
 function drawAgenda() {
@@ -48,7 +51,7 @@ function onMessage(message) {
 
 localiseTimes();
 setUpStream();
-setUpAskForm({ store, urls, onAsked: questions.render });
+setUpAskForm({ store, actions, onAsked: questions.render });
 questions.setUpSort();
 polls.setUpBanner();
 const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
@@ -59,6 +62,7 @@ const video = waitForTheVideo({ apply: onMessage, event: () => store.event, phon
 const live = connectLive({
   slug: config.slug, onMessage: video.receive, onPong: video.onPong, onStatus: (status) => showConnection(connection, status),
 });
+actions.useSocket(live);
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
 setInterval(() => {
