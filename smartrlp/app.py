@@ -28,6 +28,7 @@ from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
     accounts,
+    closing,
     events,
     retention,
 )
@@ -49,6 +50,7 @@ from smartrlp.web.views import (
     abuse,
     admin_users,
     agenda,
+    asking,
     export,
     home,
     legal,
@@ -130,6 +132,7 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
+                background.start_soon(closing.run_closer, state.ctx, results)
                 # The first purge finishes before requests are served, so no expired personal data is shown.
                 await background.start(retention.run_daily, db, settings.retention_days)
                 transport.tune_garbage_collector()
@@ -153,6 +156,7 @@ def create_app(settings: Settings) -> Starlette:
             *export.routes,
             *legal.routes,
             *questions.routes,
+            *asking.routes,
             *abuse.routes,
             *moderation.routes,
             *polls.routes,

@@ -23,8 +23,6 @@ STARTUP_FAILURE = 3  # uvicorn's own exit code when the server could not start
 WORKER_APP = "smartrlp.app:app_from_env"
 
 
-
-
 def config(
     app: ASGIApp | str, *, host: str, port: int, log_level: str, access_log: bool, **options: object
 ) -> uvicorn.Config:

@@ -6,8 +6,9 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
+from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.models.agenda import AgendaItem
-from smartrlp.models.base import Reply
+from smartrlp.models.base import Body, Reply
 from smartrlp.models.studio import Screen
 
 ModerationMode = Literal["approve", "post"]
@@ -55,4 +56,18 @@ class Event(Reply):
     names_allowed: bool
     archived: bool
     recording_url: str | None
+    questions_until: str | None = Field(
+        description="After the end: a moderator reopened questions until then (null: closed at the end)."
+    )
+    published: bool = Field(description="False for a draft, which only moderators see.")
     current_agenda: CurrentAgenda | None = Field(description="The item a moderator marked as on now (null: none).")
+
+
+class ReopenQuestions(Body):
+    """After the end: take questions for `minutes` more (0: close them again now)."""
+
+    minutes: int = Field(ge=0, le=FIELD_LIMITS["reopen_minutes"])
+
+
+class QuestionsWindow(Reply):
+    questions_until: str | None = Field(description="Questions are taken until then (null: closed at the end).")

@@ -24,7 +24,7 @@ from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.models.polls import CHOICE_KINDS, CastBallot
 from smartrlp.realtime import protocol
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.services import screening
+from smartrlp.services import phases, screening
 from smartrlp.services.context import Context
 
 log = logging.getLogger("smartrlp.ballots")
@@ -356,6 +356,8 @@ class BallotTarget:
     max_choices: int | None
     scale_max: int | None
     option_ids: frozenset[int]
+    starts_at: str | None = None
+    ends_at: str | None = None
 
 
 _TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max"
@@ -366,7 +368,7 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
     # Event, poll and option ids in one query: in a burst of thousands of ballots every trip to the database
     # thread counts (docs/performance.md). When it finds nothing, the separate lookups name what is missing.
     row = await ctx.db.fetchone(
-        f"SELECT e.id AS event_id, {_TARGET_COLUMNS}, "
+        f"SELECT e.id AS event_id, e.starts_at, e.ends_at, {_TARGET_COLUMNS}, "
         "(SELECT json_group_array(o.id) FROM poll_options o WHERE o.poll_id = p.id) AS option_ids "
         "FROM events e JOIN polls p ON p.event_id = e.id WHERE e.slug = :slug AND p.id = :id",
         {"slug": slug, "id": poll_id},
@@ -384,6 +386,8 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         max_choices=row["max_choices"],
         scale_max=row["scale_max"],
         option_ids=frozenset(json.loads(row["option_ids"])),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
     )
 
 
@@ -423,6 +427,8 @@ async def cast(
     ctx: Context, writer: BallotWriter, target: BallotTarget, body: CastBallot, *, device: str
 ) -> dict[str, Any]:
     """A viewer's ballot, answered once the transaction holding it has committed."""
+    # A poll open at the end is closed by services/closing.py within seconds; its ballots stop at the end itself.
+    phases.refuse_unless_live(target.starts_at, target.ends_at, phases.now_of(ctx), "polls")
     if target.state != "open":
         raise conflict("poll_not_open", "This poll is not open for answers.")
     ballot = ballot_for(target, body, device)

@@ -49,7 +49,12 @@ def slugify(title: str) -> str:
     """A readable slug from a German title: umlauts spelled out, everything else that is not a-z0-9 a dash."""
     text = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:SLUG_MAX].strip("-") or "veranstaltung"
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > SLUG_MAX:
+        # Whole words only: "digitale-staedte-rheinland-pfalz", not "digitale-staedte-rheinl".
+        cut = slug[: SLUG_MAX + 1].rsplit("-", 1)[0]
+        slug = cut if "-" in slug[: SLUG_MAX + 1] else slug[:SLUG_MAX]
+    return slug.strip("-") or "veranstaltung"
 
 
 async def _slug_taken(tx: Transaction, slug: str, except_id: int | None = None) -> bool:

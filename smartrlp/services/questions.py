@@ -9,7 +9,7 @@ from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.db.store import Database, Transaction
 from smartrlp.models.questions import PUBLIC_STATUSES, AskQuestion, QuestionQuery
 from smartrlp.realtime import protocol
-from smartrlp.services import screening
+from smartrlp.services import phases, screening
 from smartrlp.services.context import Context
 
 QUESTION_COLUMNS = (
@@ -92,14 +92,13 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
     name = body.name
     async with ctx.db.transaction() as tx:
         current = await tx.fetchone(
-            "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at "
-            "FROM events WHERE id = :id",
+            "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at, "
+            "starts_at, ends_at, questions_until FROM events WHERE id = :id",
             {"id": event_id},
         )
         if current is None:
             raise ApiError(404, "event_not_found", "The event no longer exists.")
-        if not current["questions_open"] or current["archived_at"] is not None:
-            raise conflict("questions_closed", "This event is not taking questions at the moment.")
+        phases.refuse_questions(current, phases.now_of(ctx))
         if body.panelist_id is not None:
             panelist = await tx.fetchone(
                 "SELECT id FROM panelists WHERE id = :id AND event_id = :event_id",
@@ -178,3 +177,27 @@ async def upvote(ctx: Context, event_id: int, question_id: int, *, device: str) 
             votes = int(row["votes"])
             await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
     return {"question_id": question_id, "votes": votes, "counted": counted, "voted": True}
+
+
+async def unvote(ctx: Context, event_id: int, question_id: int, *, device: str) -> dict[str, Any]:
+    """Take this device's vote back, while the question takes votes; nothing to take back is no error."""
+    async with ctx.db.transaction() as tx:
+        question = await question_in_event(tx, event_id, question_id)
+        if question["status"] != "approved":
+            raise conflict("not_votable", "Only approved questions that are not yet answered take votes.")
+        removed = await tx.fetchone(
+            "DELETE FROM question_votes WHERE question_id = :question_id AND device_id = :device RETURNING counted",
+            {"question_id": question_id, "device": device},
+        )
+        votes = int(question["votes"])
+        if removed is not None and removed["counted"]:
+            row = await tx.fetchone(
+                "UPDATE questions SET votes = MAX(votes - 1, 0) WHERE id = :id RETURNING votes", {"id": question_id}
+            )
+            assert row is not None
+            votes = int(row["votes"])
+            await ctx.log.record(tx, event_id, protocol.VOTES, {"question_id": question_id, "votes": votes})
+        elif removed is not None:
+            # A blocked device's vote was never added: it sees its own count go back, as it saw it go up.
+            votes = max(votes - 1, 0)
+    return {"question_id": question_id, "votes": votes, "counted": removed is not None, "voted": False}

@@ -40,9 +40,7 @@ def role_of(who: Audience) -> str:
     return "moderator" if who.is_staff else "studio" if who.is_studio else "viewer"
 
 
-async def opening(
-    ctx: Context, meter: ReactionMeter, event_id: int, who: Audience, since: int | None
-) -> Opening:
+async def opening(ctx: Context, meter: ReactionMeter, event_id: int, who: Audience, since: int | None) -> Opening:
     """A replay from `since` when the log has it, otherwise (no `since`, or one ahead of a restored database)
     a snapshot."""
     head = await ctx.db.fetchone("SELECT last_seq FROM events WHERE id = :id", {"id": event_id})

@@ -77,6 +77,7 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
 TRANSLATED_TEMPLATES = frozenset(
     {
         "viewer.html",
+        "question_sent.html",
         "join.html",
         "moderate.html",
         "login.html",
@@ -108,7 +109,6 @@ def render(request: Request, name: str, /, status: int = 200, **context: Any) ->
     return HTMLResponse(html, status_code=status)
 
 
-
 def install(environment: Any, catalogues: Catalogues) -> None:
     """Jinja's i18n extension, reading the language of the request being rendered."""
 
@@ -125,4 +125,3 @@ def install(environment: Any, catalogues: Catalogues) -> None:
     environment.globals["current_language"] = i18n.current_language
     environment.globals["languages"] = i18n.LANGUAGES
     environment.globals["script_messages"] = lambda: catalogues.script_messages[i18n.current_language()]
-

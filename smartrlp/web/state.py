@@ -40,4 +40,3 @@ class AppState:
 
 class LifespanState(TypedDict):
     app: AppState
-

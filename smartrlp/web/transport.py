@@ -220,7 +220,6 @@ class LiveClient:
             pass  # closed already, from either side
 
 
-
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer)."""
 
@@ -235,4 +234,3 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self.close_sent = True
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.transport.close()
-

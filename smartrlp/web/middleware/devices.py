@@ -25,8 +25,6 @@ DEVICE_COOKIE = "srl_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-
-
 class DeviceCookie:
     """Give every browser a random device id in a signed, HttpOnly cookie, set on its first response.
 
@@ -73,10 +71,14 @@ class DeviceCookie:
             if wants_json(request):
                 response: Response = JSONResponse(limited.body(), status_code=429, headers=limited.headers)
             else:
-                response = render_error(request, 429, i18n.gettext(
-                    "Von Ihrem Netzwerk kommen gerade sehr viele neue Besucher. Bitte laden Sie die Seite in einer "
-                    "Minute neu."
-                ))
+                response = render_error(
+                    request,
+                    429,
+                    i18n.gettext(
+                        "Von Ihrem Netzwerk kommen gerade sehr viele neue Besucher. Bitte laden Sie die Seite in einer "
+                        "Minute neu."
+                    ),
+                )
                 response.headers.update(limited.headers)
             await response(scope, receive, send)
             return
@@ -93,4 +95,3 @@ class DeviceCookie:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
-

@@ -153,4 +153,3 @@ class CrossSiteGuard:
         else:
             response = render_error(request, 403, i18n.gettext("Diese Anfrage kam nicht von dieser Seite."))
         await response(scope, receive, send)
-

@@ -44,9 +44,7 @@ async def ask_question(request: Request, event: sqlite3.Row, body: AskQuestion) 
     return await questions.ask(state.ctx, event["id"], body, device=device)
 
 
-@api.post(
-    "/api/events/{slug}/questions/{question_id}/votes", response=Vote, errors=(400, 409), rate_limited=True
-)
+@api.post("/api/events/{slug}/questions/{question_id}/votes", response=Vote, errors=(400, 409), rate_limited=True)
 async def upvote(request: Request, event: sqlite3.Row) -> dict[str, Any]:
     """Upvote an approved question, once per device
 
@@ -57,6 +55,19 @@ async def upvote(request: Request, event: sqlite3.Row) -> dict[str, Any]:
     device = require_device(request)
     state.limiter.hit("votes", vote_device=device, vote_address=client_address(request))
     return await questions.upvote(state.ctx, event["id"], question_id, device=device)
+
+
+@api.delete("/api/events/{slug}/questions/{question_id}/votes", response=Vote, errors=(400, 409), rate_limited=True)
+async def unvote(request: Request, event: sqlite3.Row) -> dict[str, Any]:
+    """Take your upvote back
+
+    `counted` is false when this device had no vote to take back; 409 `not_votable` as for the upvote.
+    """
+    state = app_state(request)
+    question_id = path_id(request)
+    device = require_device(request)
+    state.limiter.hit("votes", vote_device=device, vote_address=client_address(request))
+    return await questions.unvote(state.ctx, event["id"], question_id, device=device)
 
 
 routes = api.routes

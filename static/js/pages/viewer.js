@@ -2,6 +2,7 @@
 import { showAgenda } from "../features/agenda.js";
 import { setUpAskForm } from "../features/ask-form.js";
 import { setUpStream } from "../features/consent.js";
+import { connectionStatusFor, nextBoundary, showEndedConnection, showEventLife } from "../features/event-life.js";
 import { showPhase } from "../features/phase.js";
 import { QuestionStore } from "../features/questions.js";
 import { ReactionMeter, setUpReactionButtons } from "../features/reactions.js";
@@ -18,14 +19,34 @@ const config = pageConfig();
 const urls = eventEndpoints(config.slug);
 const store = new QuestionStore();
 const questions = viewerQuestions({ store, urls });
-const polls = viewerPolls({ urls });
+const polls = viewerPolls({ urls, currentEvent: () => store.event });
 
 function drawAgenda() {
   showAgenda(store.event);
 }
 
+let boundaryTimer = null;
 function drawPhase() {
   showPhase(store.event, [...store.questions.values()]);
+  showEventLife(store.event);
+  showStatus();
+  // The start, the end and the end of reopened questions change the page at that very moment.
+  clearTimeout(boundaryTimer);
+  const wait = nextBoundary(store.event) - Date.now();
+  if (wait > 0 && wait < 86400000) {
+    boundaryTimer = setTimeout(() => {
+      drawPhase();
+      polls.render();
+    }, wait + 50);
+  }
+}
+
+// The connection's last state, shown as "ended" once the event is over.
+let lastStatus = { state: "connecting" };
+function showStatus(status = lastStatus) {
+  lastStatus = status;
+  const shown = connectionStatusFor(status, store.event);
+  if (!showEndedConnection(connection, shown)) showConnection(connection, shown);
 }
 
 function onMessage(message) {
@@ -37,7 +58,10 @@ function onMessage(message) {
   const before = store.questions.get(message.question?.id);
   if (!store.apply(message)) return;
   questions.announceChange(message, before);
-  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) drawAgenda();
+  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) {
+    drawAgenda();
+    polls.render();
+  }
   drawPhase();
   questions.render();
 }
@@ -50,10 +74,11 @@ polls.setUpBanner();
 const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
 questions.loadReported();
-const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
+const live = connectLive({ slug: config.slug, onMessage, onStatus: showStatus });
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
 setInterval(() => {
   drawAgenda();
   drawPhase(); // the start and the end come by themselves
-}, 30000);
+  polls.render();
+}, 15000);
