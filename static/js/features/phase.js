@@ -72,7 +72,7 @@ export function renderChapters(list, event, questions) {
     const text = el("span", { class: "chapter-text", dir: "auto" }, q.text);
     if (!link) return el("li", {}, time, text);
     return el("li", {}, el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, time, " ", text,
-      el("span", { class: "visually-hidden" }, ` (${t("öffnet neues Fenster")})`)));
+      el("span", { class: "visually-hidden" }, " (" + t("öffnet neues Fenster") + ")")));
   });
   const signature = JSON.stringify([event && event.recording_url,
     answered.map((q) => [q.id, q.text, q.answered_at, event && event.starts_at])]);
