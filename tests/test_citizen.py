@@ -1,0 +1,298 @@
+"""The event's life over real HTTP and websockets (issue 15): a demo that is live when it starts, the phase rules the
+server holds every page to, reopening questions after the end, taking an upvote back, asking without JavaScript."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fixtures import SLUG, Server, Viewer, bearer, demo_credentials, login
+from test_phases import make_event
+
+from smartrlp.services.event_admin import SLUG_MAX, slugify
+
+
+class DemoServer(Server):
+    """`serve --demo` exactly as a newcomer starts it: with the sample questions and poll."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--demo"]
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[DemoServer]:
+    server = DemoServer(tmp_path / "demo", demo=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    server.assert_clean_log()
+
+
+def _shift_demo(server: Server, delta: timedelta, title: str | None = None) -> None:
+    """Move the demo's times (event and agenda) by `delta`, as if it had been made that much earlier or later."""
+
+    def moved(iso: str) -> str:
+        return (datetime.fromisoformat(iso.replace("Z", "+00:00")) + delta).isoformat().replace("+00:00", "Z")
+
+    with sqlite3.connect(server.db_path) as db:
+        event_id, starts, ends = db.execute(
+            "SELECT id, starts_at, ends_at FROM events WHERE slug = ?", (SLUG,)
+        ).fetchone()
+        db.execute("UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?", (moved(starts), moved(ends), event_id))
+        for item_id, item_start in db.execute("SELECT id, starts_at FROM agenda_items WHERE event_id = ?", (event_id,)):
+            db.execute("UPDATE agenda_items SET starts_at = ? WHERE id = ?", (moved(item_start), item_id))
+        if title is not None:
+            db.execute("UPDATE events SET title = ? WHERE id = ?", (title, event_id))
+
+
+def _parse(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_the_demo_is_live_when_it_starts_with_sample_questions_and_a_poll(demo_server: DemoServer) -> None:
+    out = demo_server.stdout()
+    for path in ("/e/smart-rlp", "/e/smart-rlp/mitmachen", "/e/smart-rlp/moderate", "/e/smart-rlp/present", "/admin"):
+        assert f"{demo_server.url}{path}\n" in out, out
+    assert "Demo-Administrator:" in out
+    assert "Ein Administrator" in out
+    with demo_server.client() as client:
+        event = client.get(f"/api/events/{SLUG}").json()
+        starts, ends, now = _parse(event["starts_at"]), _parse(event["ends_at"]), datetime.now(UTC)
+        # Started ten minutes before the server, ends eighty minutes after it (the test may start a little later).
+        assert timedelta(minutes=9) < now - starts < timedelta(minutes=12)
+        assert ends - starts == timedelta(minutes=90)
+        # The agenda keeps the original's shape, relative to the new start; the item on now is marked.
+        offsets = [(_parse(i["starts_at"]) - starts).total_seconds() / 60 for i in event["agenda"]]
+        assert offsets == [0, 5, 10, 35, 45, 85]
+        current = next(i for i in event["agenda"] if i["id"] == event["current_agenda"]["item_id"])
+        assert current["title"].startswith("Gespräch")
+        public = client.get(f"/api/events/{SLUG}/questions").json()["questions"]
+        assert len(public) >= 3
+        assert all(q["status"] == "approved" for q in public)
+        assert any("MiniMOGLI" in q["text"] for q in public)
+        assert event["on_air_question_id"] == public[0]["id"]
+        page = client.get(f"/e/{SLUG}").text
+        assert re.search(r'data-phase="after" aria-labelledby="after-heading" hidden', page)
+    admin = login(demo_server, *demo_credentials(demo_server))
+    try:
+        everything = admin.get(f"/api/events/{SLUG}/questions").json()["questions"]
+        assert [q["status"] for q in everything].count("pending") == 1
+        polls = admin.get(f"/api/events/{SLUG}/polls").json()["polls"]
+        assert [p["state"] for p in polls] == ["draft"]
+    finally:
+        admin.close()
+
+
+def test_a_restart_keeps_a_live_demo_renews_an_ended_one_and_leaves_an_edited_one(demo_server: DemoServer) -> None:
+    with demo_server.client() as client:
+        first = client.get(f"/api/events/{SLUG}").json()
+    demo_server.stop()
+    demo_server.start()
+    assert "Demo-Veranstaltung (vorhanden)" in demo_server.stdout()
+    with demo_server.client() as client:
+        assert client.get(f"/api/events/{SLUG}").json()["starts_at"] == first["starts_at"]
+    demo_server.stop()
+
+    # A day later the untouched demo has ended: the next start makes it anew, live again.
+    _shift_demo(demo_server, timedelta(days=-1))
+    demo_server.start()
+    assert "war beendet, neu angelegt" in demo_server.stdout()
+    assert "purged" not in demo_server.log(current_run_only=True)
+    with demo_server.client() as client:
+        renewed = client.get(f"/api/events/{SLUG}").json()
+    assert _parse(renewed["starts_at"]) < datetime.now(UTC) < _parse(renewed["ends_at"])
+    demo_server.stop()
+
+    # An admin's edit makes it the organisers' event: it is left alone, ended as it is.
+    _shift_demo(demo_server, timedelta(days=-1), title="Smart RLP 2027 – unser Netzwerktreffen")
+    demo_server.start()
+    assert "unverändert gelassen" in demo_server.stdout()
+    with demo_server.client() as client:
+        kept = client.get(f"/api/events/{SLUG}").json()
+    assert kept["title"] == "Smart RLP 2027 – unser Netzwerktreffen"
+    assert _parse(kept["ends_at"]) < datetime.now(UTC)
+
+
+# --- the phase rules --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def moderator(viewer: Callable[..., Viewer], shared_moderator_token: str) -> Viewer:
+    return viewer(headers=bearer(shared_moderator_token))
+
+
+def _open_poll(moderator: Viewer, slug: str) -> int:
+    created = moderator.http.post(
+        f"/api/events/{slug}/polls", json={"title": "Wie gut ist das Netz bei Ihnen?", "kind": "rating"}
+    )
+    assert created.status_code == 201, created.text
+    poll_id = int(created.json()["id"])
+    opened = moderator.http.patch(f"/api/events/{slug}/polls/{poll_id}", json={"state": "open"})
+    assert opened.status_code == 200, opened.text
+    return poll_id
+
+
+def test_before_the_start_questions_in_advance_but_no_reactions_or_ballots(
+    shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
+) -> None:
+    make_event(shared_admin, "vorher", timedelta(days=1), timedelta(days=1, hours=2))
+    audience = viewer()
+    assert audience.ask("Gibt es Gebärdensprache?", slug="vorher")["status"] == "pending"
+    reaction = audience.http.post("/api/events/vorher/reactions", json={"kind": "applause"})
+    assert reaction.status_code == 409
+    assert reaction.json()["error"]["code"] == "event_not_started"
+    poll_id = _open_poll(moderator, "vorher")
+    ballot = audience.http.post(f"/api/events/vorher/polls/{poll_id}/votes", json={"value": 3})
+    assert ballot.status_code == 409
+    assert ballot.json()["error"]["code"] == "event_not_started"
+    page = audience.http.get("/e/vorher").text
+    assert re.search(r'<section class="reactions card" data-reactions hidden', page)
+
+
+def test_after_the_end_the_event_closes_by_itself(
+    shared_server: Server, shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
+) -> None:
+    make_event(shared_admin, "vorbei-jetzt", timedelta(hours=-2), timedelta(minutes=-1))
+    poll_id = _open_poll(moderator, "vorbei-jetzt")  # a moderator's late click: the end closes it anyway
+    audience = viewer()
+    live = audience.ws(slug="vorbei-jetzt")
+    assert live.recv()["type"] == "snapshot"
+
+    asked = audience.http.post("/api/events/vorbei-jetzt/questions", json={"text": "Noch eine Frage?"})
+    assert asked.status_code == 409
+    assert asked.json()["error"]["code"] == "event_ended"
+    reaction = audience.http.post("/api/events/vorbei-jetzt/reactions", json={"kind": "heart"})
+    assert reaction.status_code == 409
+    assert reaction.json()["error"]["code"] == "event_ended"
+    live.send({"type": "react", "kind": "heart"})
+    refused = live.recv_until(lambda m: m["type"] == "error")[-1]
+    assert refused["code"] == "event_ended"
+    ballot = audience.http.post(f"/api/events/vorbei-jetzt/polls/{poll_id}/votes", json={"value": 3})
+    assert ballot.status_code == 409
+    assert ballot.json()["error"]["code"] == "event_ended"
+
+    # The open poll is closed by the server, and every page hears of it.
+    closed = live.recv_until(lambda m: m["type"] == "poll" and m["poll"]["state"] == "closed", timeout=30)[-1]
+    assert closed["poll"]["id"] == poll_id
+
+    page = audience.http.get("/e/vorbei-jetzt").text
+    notice = re.search(r'data-closed-reason="ended"( hidden)?>', page)
+    assert notice, "the page has the notice"
+    assert not notice.group(1), "the page says the event takes no more questions"
+    assert re.search(r'<form class="card ask stack" data-ask-form method="post" [^>]* hidden>', page)
+
+
+def test_a_moderator_reopens_questions_after_the_end_for_a_set_time(
+    shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
+) -> None:
+    make_event(shared_admin, "nachspiel", timedelta(hours=-2), timedelta(minutes=-5))
+    audience = viewer()
+    assert audience.http.post("/api/events/nachspiel/questions/reopen", json={"minutes": 30}).status_code == 401
+    live = audience.ws(slug="nachspiel")
+    assert live.recv()["type"] == "snapshot"
+
+    reopened = moderator.http.post("/api/events/nachspiel/questions/reopen", json={"minutes": 30})
+    assert reopened.status_code == 200, reopened.text
+    until = _parse(reopened.json()["questions_until"])
+    assert timedelta(minutes=29) < until - datetime.now(UTC) <= timedelta(minutes=30)
+    pushed = live.recv_until(lambda m: m["type"] == "event")[-1]
+    assert pushed["event"]["questions_until"] == reopened.json()["questions_until"]
+    assert audience.ask("Kommen die Folien online?", slug="nachspiel")["status"] == "pending"
+    page = audience.http.get("/e/nachspiel").text
+    assert re.search(r"data-questions-reopened>", page), "the form says questions are taken after the end"
+
+    closed = moderator.http.post("/api/events/nachspiel/questions/reopen", json={"minutes": 0})
+    assert closed.json() == {"questions_until": None}
+    refused = audience.http.post("/api/events/nachspiel/questions", json={"text": "Und noch eine?"})
+    assert refused.json()["error"]["code"] == "event_ended"
+    for bad in ({"minutes": -1}, {"minutes": 1441}, {"minutes": "30"}, {}):
+        response = moderator.http.post("/api/events/nachspiel/questions/reopen", json=bad)
+        assert response.status_code == 422, (bad, response.text)
+
+
+# --- upvotes taken back, asking without JavaScript --------------------------------------------------------------
+
+
+def test_a_viewer_takes_an_upvote_back(viewer: Callable[..., Viewer], moderator: Viewer) -> None:
+    question = viewer().ask("Wann fährt der Bus ohne Fahrer durch die Fußgängerzone?")
+    moderator.moderate(question["id"], status="approved")
+    voter, watcher = viewer(), viewer()
+    live = watcher.ws()
+    assert live.recv()["type"] == "snapshot"
+    votes = f"/api/events/{SLUG}/questions/{question['id']}/votes"
+    assert voter.http.post(votes).json()["votes"] == 1
+    taken_back = voter.http.delete(votes)
+    assert taken_back.status_code == 200, taken_back.text
+    assert taken_back.json() == {"question_id": question["id"], "votes": 0, "counted": True, "voted": False}
+    counts = [m["votes"] for m in live.recv_until(lambda m: m["type"] == "votes" and m["votes"] == 0)]
+    assert counts[-2:] == [1, 0]
+    again = voter.http.delete(votes).json()
+    assert again["counted"] is False
+    assert again["votes"] == 0
+    assert voter.http.post(votes).json() == {"question_id": question["id"], "votes": 1, "counted": True, "voted": True}
+    moderator.moderate(question["id"], status="answered")
+    assert voter.http.delete(votes).json()["error"]["code"] == "not_votable"
+
+
+def test_the_ask_form_posts_and_answers_with_a_page(viewer: Callable[..., Viewer]) -> None:
+    audience = viewer()
+    page = audience.http.get(f"/e/{SLUG}").text
+    form = re.search(r"<form class=\"card ask stack\"[^>]*>", page)
+    assert form
+    assert 'method="post"' in form.group(0)
+    assert f'action="/e/{SLUG}/fragen"' in form.group(0)
+    assert re.search(r'<input type="checkbox" data-consent-remember>', page), "the consent box starts unticked"
+
+    text = "Welche Projekte können kleine Gemeinden ohne IT-Abteilung übernehmen?"
+    sent = audience.http.post(f"/e/{SLUG}/fragen", data={"text": text, "name": "Anke aus Mayen"})
+    assert sent.status_code == 201, sent.text
+    assert "Danke! Ihre Frage ist angekommen." in sent.text
+    assert text in sent.text
+    assert f'href="/e/{SLUG}"' in sent.text
+    mine = [q for q in audience.questions() if q["mine"]]
+    assert [(q["text"], q["name"]) for q in mine] == [(text, "Anke aus Mayen")]
+
+    empty = audience.http.post(f"/e/{SLUG}/fragen", data={"text": "  ", "name": "Anke aus Mayen"})
+    assert empty.status_code == 422
+    assert "Bitte schreiben Sie zuerst Ihre Frage." in empty.text
+    assert 'value="Anke aus Mayen"' in empty.text, "what the asker typed stays in the form"
+    too_long = audience.http.post(f"/e/{SLUG}/fragen", data={"text": "x" * 301}, headers={"Accept-Language": "en"})
+    assert too_long.status_code == 422
+    assert "x" * 301 in too_long.text
+
+    from_phone = audience.http.post(f"/e/{SLUG}/fragen?lang=en", data={"text": "Gibt es WLAN?", "from": "mitmachen"})
+    assert from_phone.status_code == 201
+    assert "Thank you! Your question has arrived." in from_phone.text
+    assert f'href="/e/{SLUG}/mitmachen"' in from_phone.text
+
+
+def test_the_ask_form_after_the_end_says_why(shared_admin: httpx.Client, viewer: Callable[..., Viewer]) -> None:
+    make_event(shared_admin, "zu-spaet", timedelta(hours=-2), timedelta(minutes=-1))
+    refused = viewer().http.post("/e/zu-spaet/fragen", data={"text": "Bin ich zu spät?"})
+    assert refused.status_code == 409
+    assert "Die Veranstaltung ist beendet: Es werden keine neuen Fragen mehr angenommen." in refused.text
+    assert "Bin ich zu spät?" in refused.text
+
+
+# --- slugs --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Interkommunaler Austausch – Digitalisierung in Rheinland-Pfalz", "interkommunaler-austausch"),
+        ("Digitales Netzwerktreffen der Städte Kaiserslautern", "digitales-netzwerktreffen-der-staedte"),
+        ("Smart RLP", "smart-rlp"),
+        ("Donaudampfschifffahrtsgesellschaftskapitänsmützenfabrikation", "donaudampfschifffahrtsgesellschaftskapit"),
+    ],
+)
+def test_slugs_are_short_and_keep_whole_words(title: str, slug: str) -> None:
+    assert SLUG_MAX == 40
+    assert slugify(title) == slug
+    assert len(slugify(title)) <= SLUG_MAX
