@@ -260,7 +260,9 @@ def test_no_viewer_text_widens_any_page(
     moderation = log_in(pages, shared_server, f"/e/{slug}/moderate", shared_moderator_credentials, **narrow)
     expect_live(moderation)
     expect(moderation.locator(".question-text", has_text=LONG_WORD * 2).first).to_be_visible()
-    assert page_width(moderation) <= 360, f"the moderator page is {page_width(moderation)} px wide: {too_wide(moderation)}"
+    assert page_width(moderation) <= 360, (
+        f"the moderator page is {page_width(moderation)} px wide: {too_wide(moderation)}"
+    )
     no_js = pages.open(f"{shared_server.url}/e/{slug}", java_script_enabled=False, **narrow)
     no_js.locator("#question-text").fill(LONG_WORD * 2)
     no_js.locator("#question-name").fill(LONG_NAME)
