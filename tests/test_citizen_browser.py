@@ -87,6 +87,8 @@ def test_on_the_event_page_a_section_bar_reaches_stream_questions_and_polls(
         shared_admin, "leiste", youtube_url="https://www.youtube.com/watch?v=abcdefghijk", description="Text. " * 80
     )
     on_air(viewer, moderator, slug, "Wo fährt der Bus ohne Fahrer?")
+    poll = moderator.http.post(f"/api/events/{slug}/polls", json={"title": "Wie gut ist das Netz?", "kind": "rating"})
+    moderator.http.patch(f"/api/events/{slug}/polls/{poll.json()['id']}", json={"state": "open"})
     page = pages.open(f"{shared_server.url}/e/{slug}?lang={lang}", **PHONE_390)
     expect_live_any(page)
     form = page.locator("[data-ask-form]")
@@ -98,8 +100,9 @@ def test_on_the_event_page_a_section_bar_reaches_stream_questions_and_polls(
     for name in names:
         expect(bar.get_by_role("link", name=name, exact=True)).to_be_visible()
     bar.get_by_role("link", name=names[1], exact=True).click()
-    qa_heading = page.locator("#qa-heading")
-    expect(qa_heading).to_be_in_viewport()
+    expect(page.locator("#qa-heading")).to_be_in_viewport()
+    bar.get_by_role("link", name=names[2], exact=True).click()
+    expect(page.locator("#polls-heading")).to_be_in_viewport()
     # The bar stays at the top of the screen while the page scrolls.
     box = bar.bounding_box()
     assert box is not None

@@ -32,8 +32,6 @@ export function showEventLife(event, now = Date.now()) {
   }
   const reactions = $("[data-reactions]");
   if (reactions) reactions.hidden = phase !== "live";
-  const pollsLink = $("[data-section-polls]");
-  if (pollsLink) pollsLink.hidden = phase === "before";
 }
 
 /** The connection badge: once the event has ended it says so, not "Live verbunden". */

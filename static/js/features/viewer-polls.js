@@ -148,6 +148,8 @@ export function viewerPolls({ urls, currentEvent = () => null }) {
     // Before the start polls are not offered (the server takes no ballots then either).
     const polls = eventPhase(currentEvent()) === "before" ? [] : visiblePolls();
     $("[data-polls-section]").hidden = polls.length === 0;
+    const sectionLink = $("[data-section-polls]"); // in the section bar: only when there is a poll to reach
+    if (sectionLink) sectionLink.hidden = polls.length === 0;
     $("#polls-heading").textContent = polls.length > 1 ? t("Umfragen") : t("Umfrage");
     // The card is redrawn when the poll itself changes; results (up to four times a second) only in their slot,
     // so a half-filled answer and the keyboard focus stay where they are.
