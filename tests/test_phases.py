@@ -230,5 +230,5 @@ def test_written_answers_and_addressees_reach_the_export(
     assert exported["answer"] == "Ja, bis 2027 im ganzen Land."
     assert exported["addressed_to"] == "Malu Dreyer"
     csv_text = moderator.http.get("/api/events/dokumentiert/export.csv").content.decode("utf-8-sig")
-    assert "answer,addressed_to" in csv_text.splitlines()[0]
-    assert '"Ja, bis 2027 im ganzen Land.",Malu Dreyer' in csv_text
+    assert "answer;addressed_to" in csv_text.splitlines()[0]
+    assert "Ja, bis 2027 im ganzen Land.;Malu Dreyer" in csv_text
