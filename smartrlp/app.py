@@ -38,6 +38,7 @@ from smartrlp.services.reactions import ReactionMeter
 from smartrlp.web import transport
 from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
+from smartrlp.web.middleware.assets import Compression, StaticCaching
 from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
@@ -111,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             db=db,
             hub=hub,
-            templates=make_templates(str(settings.templates_dir), Catalogues.load()),
+            templates=make_templates(str(settings.templates_dir), Catalogues.load(), settings.static_dir),
             device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
             session_signer=accounts.make_session_signer(secret),
             word_filter=word_filter,
@@ -168,6 +169,8 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
         Middleware(transport.WebSocketTap),
+        Middleware(Compression),
+        Middleware(StaticCaching),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.

@@ -296,3 +296,38 @@ def test_slugs_are_short_and_keep_whole_words(title: str, slug: str) -> None:
     assert SLUG_MAX == 40
     assert slugify(title) == slug
     assert len(slugify(title)) <= SLUG_MAX
+
+
+# --- web hygiene ----------------------------------------------------------------------------------------------
+
+
+def test_pages_json_css_and_js_are_compressed_and_static_files_cached_without_a_cookie(
+    shared_server: Server, shared_admin: httpx.Client
+) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    with shared_server.client(headers=gzip) as client:
+        page = client.get(f"/e/{SLUG}")
+        assert page.headers["content-encoding"] == "gzip"
+        assert re.search(r'<meta name="description" content="Smart RLP[^"]+Livestream, Fragen', page.text)
+        assert client.get(f"/api/events/{SLUG}").headers["content-encoding"] == "gzip"
+        assets = re.findall(r'(?:href|src)="(/static/(?:css|js)/[^"]+\?v=[0-9a-f]{12})"', page.text)
+        assert {a.split("?")[0] for a in assets} >= {"/static/css/app.css", "/static/css/viewer.css"}
+        assert "/static/js/pages/viewer.js" in {a.split("?")[0] for a in assets}
+    for asset in assets:
+        # A fresh browser: no cookie asked for, none given on a static file.
+        with shared_server.client(headers=gzip) as fresh:
+            response = fresh.get(asset)
+            assert response.status_code == 200
+            assert response.headers["content-encoding"] == "gzip"
+            assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+            assert "set-cookie" not in response.headers, asset
+    with shared_server.client(headers=gzip) as fresh:
+        imported = fresh.get("/static/js/lib/dom.js")  # a module imported by another, without a hash
+        assert imported.headers["cache-control"] == "no-cache"
+        assert "set-cookie" not in imported.headers
+        again = fresh.get("/static/js/lib/dom.js", headers={"If-None-Match": imported.headers["etag"]})
+        assert again.status_code == 304
+    # Logged-in pages carry a CSRF token beside reflected text: never compressed (BREACH).
+    moderated = shared_admin.get(f"/e/{SLUG}/moderate", headers=gzip)
+    assert moderated.status_code == 200
+    assert "content-encoding" not in moderated.headers

@@ -51,7 +51,9 @@ class DeviceCookie:
                     continue
                 if DEVICE_COOKIE in cookie:
                     device = state.device_signer.verify(cookie[DEVICE_COOKIE].value)
-        if device is not None or scope["type"] == "websocket":
+        # Static files need no device, and a cookie on them would only keep caches from keeping them.
+        static = scope["type"] == "http" and scope["path"].startswith("/static/")
+        if device is not None or scope["type"] == "websocket" or static:
             scope[DEVICE_SCOPE_KEY] = device
             return self.app(scope, receive, send)
         return self._issue(scope, receive, send, state)
