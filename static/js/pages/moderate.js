@@ -1,6 +1,7 @@
 // The moderator page: the live queue, one-click actions, inline editing and undo, the tools against abuse, polls,
 // the agenda, the studio views and the reactions.
 import { AgendaControl } from "../features/agenda-control.js";
+import { liveStatus } from "../features/live-status.js";
 import { moderationNotes } from "../features/moderation/abuse.js";
 import { explain } from "../features/moderation/feedback.js";
 import { setUpPollForm } from "../features/moderation/poll-form.js";
@@ -60,6 +61,7 @@ document.addEventListener("keydown", (event) => {
 });
 setUpPollForm({ urls, onCreated: polls.added });
 filter.setUpForm();
+liveStatus(urls.status());
 const agenda = new AgendaControl(document.querySelector("[data-mod-agenda]"), { urls, explain });
 const afterTheEnd = questionsWindow(document.querySelector("[data-questions-window]"), { urls, explain });
 setInterval(() => {
