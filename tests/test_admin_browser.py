@@ -47,8 +47,9 @@ def test_an_admin_creates_an_event_corrects_a_mistake_and_viewers_see_it(
     page.keyboard.type("https://www.youtube.com/live/dQw4w9WgXcQ?feature=share")
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(f"{shared_server.url}/admin?done=created#event-{slug_of(title)}")
+    expect(page).to_have_url(f"{shared_server.url}/admin/events/{slug_of(title)}?done=created")
     expect(page.get_by_role("status")).to_have_text("Die Veranstaltung wurde angelegt.")
+    page.get_by_role("link", name="Alle Veranstaltungen").click()
     entry = page.locator(f"#event-{slug_of(title)}")
     expect(entry).to_contain_text("Donnerstag, 3. Dezember 2026 um 17:30 – 19:00 Uhr")
 

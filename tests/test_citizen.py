@@ -8,13 +8,16 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fixtures import SLUG, Server, Viewer, bearer, demo_credentials, login
+from fixtures import SLUG, Server, Viewer, bearer, csrf_of, demo_credentials, login
 from test_phases import make_event
 
 from smartrlp.services.event_admin import SLUG_MAX, slugify
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 class DemoServer(Server):
@@ -331,3 +334,87 @@ def test_pages_json_css_and_js_are_compressed_and_static_files_cached_without_a_
     moderated = shared_admin.get(f"/e/{SLUG}/moderate", headers=gzip)
     assert moderated.status_code == 200
     assert "content-encoding" not in moderated.headers
+
+
+# --- the city's event team ------------------------------------------------------------------------------------
+
+
+def test_a_duplicate_is_a_draft_with_the_panel_and_every_time_moved_until_it_is_published(
+    shared_server: Server, shared_admin: httpx.Client, viewer: Callable[..., Viewer]
+) -> None:
+    slug = "netzwerk-vorlage"
+    make_event(shared_admin, slug, timedelta(days=-30), timedelta(days=-30, hours=2))
+    edit = f"/admin/events/{slug}"
+    csrf = csrf_of(shared_admin, edit)
+    shared_admin.post(f"{edit}/panelists", data={"name": "Nicole Steingaß", "role": "Staatssekretärin", "csrf": csrf})
+    source = shared_admin.get(f"/api/events/{slug}").json()
+    item = {"title": "Markt der Projekte", "speakers": "", "kind": "talk", "duration_minutes": "30", "csrf": csrf}
+    item["starts_at"] = (
+        (_parse(source["starts_at"]) + timedelta(minutes=45)).astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")
+    )
+    assert shared_admin.post(f"{edit}/agenda", data=item).status_code == 303
+
+    copied = shared_admin.post(
+        f"{edit}/duplicate", data={"csrf": csrf_of(shared_admin), "starts_at": "2027-03-05T14:00"}
+    )
+    assert copied.status_code == 303
+    copy_slug = copied.headers["location"].split("/admin/events/")[1].split("?")[0]
+    copy = shared_admin.get(f"/api/events/{copy_slug}").json()
+    assert copy["published"] is False
+    assert [(p["name"], p["role"]) for p in copy["panelists"]] == [("Nicole Steingaß", "Staatssekretärin")]
+    assert copy["starts_at"] == "2027-03-05T13:00:00Z"  # 14:00 in Berlin
+    assert copy["ends_at"] == "2027-03-05T15:00:00Z", "the end keeps its distance to the start"
+    assert copy["agenda"][0]["starts_at"].startswith("2027-03-05T13:45")
+
+    # A draft: not listed, not for viewers, not joinable; the admin previews it.
+    public = viewer()
+    assert copy_slug not in public.http.get("/").text
+    assert public.http.get(f"/e/{copy_slug}").status_code == 404
+    assert public.http.get(f"/api/events/{copy_slug}").status_code == 404
+    asked = public.http.post(f"/api/events/{copy_slug}/questions", json={"text": "Schon offen?"})
+    assert asked.status_code == 404
+    assert public.http.get(f"/j/{copy['join_code']}").status_code == 404
+    assert shared_admin.get(f"/e/{copy_slug}").status_code == 200
+    draft_page = shared_admin.get(f"/admin/events/{copy_slug}").text
+    assert "Entwurf" in draft_page
+    assert "Vorschau der Zuschauerseite" in draft_page
+
+    published = shared_admin.post(
+        f"/admin/events/{copy_slug}/publish", data={"csrf": csrf_of(shared_admin), "publish": "1"}
+    )
+    assert published.headers["location"] == f"/admin/events/{copy_slug}?done=published"
+    assert public.http.get(f"/e/{copy_slug}").status_code == 200
+    assert copy_slug in public.http.get("/").text
+
+
+def test_a_youtube_channel_live_address_is_embedded_and_a_handle_explained(shared_admin: httpx.Client) -> None:
+    channel = "UCabcdefghijklmnopqrstuv"
+    make_event(
+        shared_admin, "kanal-live", timedelta(days=3), timedelta(days=3, hours=1),
+        youtube_url=f"https://www.youtube.com/channel/{channel}/live",
+    )  # fmt: skip
+    stream = shared_admin.get("/api/events/kanal-live").json()["streams"][0]
+    assert stream["url"] == f"https://www.youtube.com/channel/{channel}/live"
+    assert stream["embed_url"] == f"https://www.youtube-nocookie.com/embed/live_stream?channel={channel}"
+    form = {"title": "Mit Handle", "slug": "mit-handle", "youtube_url": "https://www.youtube.com/@kaiserslautern/live"}
+    refused = shared_admin.post("/admin/events/new", data={**form, "csrf": csrf_of(shared_admin)})
+    assert refused.status_code == 422
+    assert "nicht über den @-Namen" in refused.text
+    assert "youtube.com/channel/UC…/live" in refused.text
+
+
+def test_the_home_page_lists_live_then_upcoming_then_past_events_with_dates(
+    shared_server: Server, shared_admin: httpx.Client
+) -> None:
+    make_event(shared_admin, "start-spaeter", timedelta(days=20), timedelta(days=20, hours=1))
+    make_event(shared_admin, "start-bald", timedelta(days=2), timedelta(days=2, hours=1))
+    make_event(shared_admin, "start-vorbei", timedelta(days=-9), timedelta(days=-9, hours=1))
+    with shared_server.client() as client:
+        home = client.get("/?lang=de").text
+    live, upcoming, past = (
+        home.index(heading) for heading in ("Jetzt live", "Demnächst", "Vergangene Veranstaltungen")
+    )
+    assert live < home.index(f'href="/e/{SLUG}"') < upcoming, "the live demo is listed first"
+    assert upcoming < home.index('href="/e/start-bald"') < home.index('href="/e/start-spaeter"') < past
+    assert past < home.index('href="/e/start-vorbei"')
+    assert re.search(r'href="/e/start-bald">[^<]+</a>\s*<br><time datetime="[^"]+">\w+, \d+\. \w+ 20\d\d um', home)

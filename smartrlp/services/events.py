@@ -143,8 +143,9 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
 
 
 async def listed_events(db: Database) -> list[dict[str, Any]]:
-    """The events the start page lists: those not archived, the latest first."""
+    """The events the start page lists: published and not archived, the latest first (drafts only the admin sees)."""
     rows = await db.fetchall(
-        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
+        "SELECT slug, title, starts_at, ends_at FROM events WHERE archived_at IS NULL AND published_at IS NOT NULL "
+        "ORDER BY starts_at DESC, id DESC"
     )
     return [dict(r) for r in rows]

@@ -93,10 +93,10 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
     async with ctx.db.transaction() as tx:
         current = await tx.fetchone(
             "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at, "
-            "starts_at, ends_at, questions_until FROM events WHERE id = :id",
+            "starts_at, ends_at, questions_until, published_at FROM events WHERE id = :id",
             {"id": event_id},
         )
-        if current is None:
+        if current is None or current["published_at"] is None:  # a draft takes no questions, from anyone
             raise ApiError(404, "event_not_found", "The event no longer exists.")
         phases.refuse_questions(current, phases.now_of(ctx))
         if body.panelist_id is not None:

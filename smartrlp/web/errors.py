@@ -19,7 +19,9 @@ log = logging.getLogger("smartrlp")
 # A page says in its own language what the API says in English for programs (the API's messages stay English).
 _PAGE_DETAILS = {
     "event_not_found": N_("Diese Veranstaltung gibt es nicht (mehr). Bitte prüfen Sie die Adresse."),
-    "storage_unavailable": N_("Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."),  # noqa: E501
+    "storage_unavailable": N_(
+        "Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."
+    ),  # noqa: E501
 }
 
 

@@ -19,6 +19,7 @@ from smartrlp.models.events import Event, QuestionsWindow, ReopenQuestions
 from smartrlp.models.questions import AskQuestion
 from smartrlp.services import events, phases, questions
 from smartrlp.services.accounts import Moderator
+from smartrlp.web.auth import moderator_for
 from smartrlp.web.endpoint import Endpoints, event_from_path
 from smartrlp.web.http import app_state, client_address, require_device
 from smartrlp.web.pages import page_config, render
@@ -28,8 +29,18 @@ api = Endpoints("events")
 
 @api.get("/api/events/{slug}", response=Event)
 async def get_event(request: Request, event: sqlite3.Row) -> dict[str, Any]:
-    """An event, with its agenda, panel, join code and what the studio shows"""
+    """An event, with its agenda, panel, join code and what the studio shows
+
+    A draft (`published` false) is `404 event_not_found` for anyone but its moderators.
+    """
+    await _refuse_draft(request, event)
     return await events.event_details(app_state(request).db, event)
+
+
+async def _refuse_draft(request: Request, event: sqlite3.Row) -> None:
+    """Drafts are for the organisers: to everyone else they do not exist yet (404)."""
+    if event["published_at"] is None and await moderator_for(request, event["id"]) is None:
+        raise ApiError(404, "event_not_found", f"There is no event {event['slug']!r}.")
 
 
 @api.post("/api/events/{slug}/questions/reopen", body=ReopenQuestions, response=QuestionsWindow, moderator=True)
@@ -47,6 +58,7 @@ async def reopen_questions(
 async def viewer_page(request: Request, *, phone_only: bool = False, status: int = 200, **ask: Any) -> Response:
     """The event page; `ask` holds what the form without JavaScript sent back when it was refused (`asking.py`)."""
     row = await event_from_path(request)
+    await _refuse_draft(request, row)
     event = await events.event_details(app_state(request).db, row)
     config = page_config({"slug": event["slug"], "phone_only": phone_only})
     now = datetime.now(UTC)
