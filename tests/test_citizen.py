@@ -387,6 +387,20 @@ def test_a_duplicate_is_a_draft_with_the_panel_and_every_time_moved_until_it_is_
     assert copy_slug in public.http.get("/").text
 
 
+def test_the_event_form_makes_a_draft_unless_published_at_once(
+    shared_admin: httpx.Client, viewer: Callable[..., Viewer]
+) -> None:
+    new_form = shared_admin.get("/admin/events/new").text
+    assert re.search(r'name="publication" value="draft" checked', new_form), "a draft unless chosen otherwise"
+    form = {"title": "Kitaportal für alle", "slug": "kitaportal-entwurf", "publication": "draft"}
+    created = shared_admin.post("/admin/events/new", data={**form, "csrf": csrf_of(shared_admin)})
+    assert created.headers["location"] == "/admin/events/kitaportal-entwurf?done=created"
+    assert viewer().http.get("/e/kitaportal-entwurf").status_code == 404
+    form = {"title": "Kitaportal sofort", "slug": "kitaportal-sofort", "publication": "published"}
+    assert shared_admin.post("/admin/events/new", data={**form, "csrf": csrf_of(shared_admin)}).status_code == 303
+    assert viewer().http.get("/e/kitaportal-sofort").status_code == 200
+
+
 def test_a_youtube_channel_live_address_is_embedded_and_a_handle_explained(shared_admin: httpx.Client) -> None:
     channel = "UCabcdefghijklmnopqrstuv"
     make_event(

@@ -93,10 +93,21 @@ def demo_dates(server: Server) -> dict[str, str]:
     start, end = (
         datetime.fromisoformat(event[k].replace("Z", "+00:00")).astimezone(berlin) for k in ("starts_at", "ends_at")
     )
-    day, month, times = start.weekday(), start.month - 1, f"{start:%H:%M} – {end:%H:%M}"
+
+    def long(moment: datetime, language: str) -> str:
+        day, month = WEEKDAYS[language][moment.weekday()], MONTHS[language][moment.month - 1]
+        if language == "de":
+            return f"{day}, {moment.day}. {month} {moment.year} um {moment:%H:%M}"
+        return f"{day} {moment.day} {month} {moment.year} at {moment:%H:%M}"
+
+    # Over midnight (the demo is placed around the server's start) the end names its own day.
+    same_day = start.date() == end.date()
     return {
-        "de": f"{WEEKDAYS['de'][day]}, {start.day}. {MONTHS['de'][month]} {start.year} um {times} Uhr",
-        "en": f"{WEEKDAYS['en'][day]} {start.day} {MONTHS['en'][month]} {start.year} at {times}",
+        language: long(start, language)
+        + " – "
+        + (f"{end:%H:%M}" if same_day else long(end, language))
+        + (" Uhr" if language == "de" else "")
+        for language in ("de", "en")
     }
 
 

@@ -59,10 +59,16 @@ async def new_event_page(request: Request, actor: Moderator) -> Response:
 
 @admins_only
 async def create_event_submit(request: Request, actor: Moderator) -> Response:
-    form = forms.read_event_form(await checked_form(request))
+    data = await checked_form(request)
+    form = forms.read_event_form(data)
+    # The page's form makes a draft unless "Sofort veröffentlichen" is chosen; a script that posts the form without
+    # the field (as before drafts existed) gets a published event.
+    publication = str(data.get("publication") or "published")
+    form.raw["publication"] = publication
     if not form.errors:
+        fields = {**form.values, **({"published_at": None} if publication == "draft" else {})}
         try:
-            await event_admin.create_event(app_state(request).ctx, form.values)
+            await event_admin.create_event(app_state(request).ctx, fields)
         except event_admin.SlugTaken:
             form.errors["slug"] = gettext(forms.SLUG_TAKEN)
     if form.errors:
