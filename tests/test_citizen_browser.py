@@ -131,11 +131,20 @@ def test_a_finished_poll_is_one_line_and_the_banner_leaves_once_answered(
     moderator.http.patch(f"/api/events/{slug}/polls/{created['id']}", json={"state": "closed"})
     card = page.locator(f"#poll-{created['id']}")
     expect(card.locator("summary")).to_contain_text("Umfrage beendet")
+    # Closed while the viewer watched: it stays unfolded with its final result.
+    expect(card.locator(".poll-total")).to_be_visible()
+    expect(card).to_contain_text("Ihre Antwort: Kitaportal")
+    # Finished before the page was opened (here on another phone): one line, unfolded with a tap.
+    page = pages.open(f"{shared_server.url}/e/{slug}", **PHONE_390)
+    card = page.locator(f"#poll-{created['id']}")
+    expect(card.locator("summary")).to_contain_text("Umfrage beendet")
+    expect(card.locator(".poll-total")).to_be_hidden()
     box = card.bounding_box()
     assert box is not None
     assert box["height"] < 90, "a finished poll is collapsed to one line"
     card.locator("summary").click()
-    expect(card).to_contain_text("Ihre Antwort: Kitaportal")
+    expect(card.locator(".poll-total")).to_be_visible()
+    expect(card).to_contain_text("Kitaportal: 1 Stimme")
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -60,6 +60,7 @@ export function viewerPolls({ urls, currentEvent = () => null }) {
   const pollFeedback = new Map(); // poll id -> {text, kind}: the last answer's outcome
   const pollBusy = new Set();
   const pollPending = new Map(); // poll id -> the answer given while the previous one was still on its way
+  const seenOpen = new Set(); // polls this page showed running: once closed they stay unfolded
   const banner = pollBanner({ pollStore, list: pollList });
 
   /** Open polls first (in the moderators' order), then finished ones that still have something to show. */
@@ -116,8 +117,10 @@ export function viewerPolls({ urls, currentEvent = () => null }) {
       // A finished poll is one line; its result and the viewer's answer are one tap away.
       const details = el("details", { class: "poll-closed" },
         el("summary", { class: "poll-closed-summary" },
-          el("span", { id: pollTitleId(poll), dir: "auto" }, poll.title), " · ",
+          el("h3", { class: "poll-closed-title", id: pollTitleId(poll), dir: "auto" }, poll.title),
           el("span", { class: "poll-closed-state" }, t("Umfrage beendet"))));
+      // One the viewer saw running stays open with its final result: closing it must not take away what is read.
+      if (seenOpen.has(poll.id)) details.open = true;
       if (mine) details.append(el("p", { class: "poll-mine" }, t("Ihre Antwort:"), " ", el("strong", { dir: "auto" }, describeBallot(poll, mine))));
       if (feedback && feedback.kind === "error") details.open = true;
       details.append(el("p", { class: "poll-feedback" + (feedback && feedback.kind === "error" ? " is-error" : "") },
@@ -126,6 +129,7 @@ export function viewerPolls({ urls, currentEvent = () => null }) {
       li.append(details);
       return;
     }
+    seenOpen.add(poll.id);
     li.append(el("div", { class: "poll-head" },
       el("h3", { class: "poll-title", id: pollTitleId(poll), tabindex: "-1", dir: "auto" }, poll.title),
       el("span", { class: `badge badge-poll-${poll.state}` }, [el("span", { "aria-hidden": "true" }, "● "), t("Läuft")])));
