@@ -1,7 +1,9 @@
 """The websocket protocol: every message type in one place.
 
 `static/js/protocol.js` mirrors these names; `tests/test_protocol.py` keeps the two in step.
-Messages are JSON objects with a `type`. Messages that describe a change carry the event's `seq`.
+Messages are JSON objects with a `type`. Messages that describe a change carry the event's `seq` and `at`, the
+server's time of the change in milliseconds since the epoch (as do `poll_results`); `pong` carries the server's
+time as `now`, so that a page knows how far its own clock is off.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ MODERATION_NOTES: Final = "moderation_notes"
 # Not logged changes (no `seq`): current state, coalesced, sent to whoever may see it.
 POLL_RESULTS: Final = "poll_results"
 REACTIONS: Final = "reactions"
-PONG: Final = "pong"
+PONG: Final = "pong"  # the answer to `ping`: `seq` the client's position, `now` the server's time (ms)
 ERROR: Final = "error"
 
 # Client to server.
