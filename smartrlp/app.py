@@ -30,6 +30,7 @@ from smartrlp.realtime.broker import ClusterHub
 from smartrlp.realtime.hub import Hub
 from smartrlp.services import (
     accounts,
+    closing,
     events,
     retention,
 )
@@ -39,6 +40,7 @@ from smartrlp.services.reactions import ReactionMeter
 from smartrlp.web import transport
 from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected
+from smartrlp.web.middleware.assets import Compression, StaticCaching
 from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
@@ -134,7 +136,7 @@ def create_app(settings: Settings) -> Starlette:
             settings=settings,
             db=db,
             hub=hub,
-            templates=make_templates(str(settings.templates_dir), Catalogues.load()),
+            templates=make_templates(str(settings.templates_dir), Catalogues.load(), settings.static_dir),
             device_signer=DeviceSigner(Signer(secret, salt="smartrlp.device")),
             session_signer=accounts.make_session_signer(secret),
             word_filter=word_filter,
@@ -155,6 +157,7 @@ def create_app(settings: Settings) -> Starlette:
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
+                background.start_soon(closing.run_closer, state.ctx, results)
                 # The first purge finishes before requests are served, so no expired personal data is shown.
                 await background.start(retention.run_daily, db, settings.retention_days)
                 transport.tune_garbage_collector()
@@ -196,6 +199,8 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
         Middleware(transport.WebSocketTap),
+        Middleware(Compression),
+        Middleware(StaticCaching),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(
             SecurityHeaders,

@@ -83,13 +83,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     async def prepare(ctx: Context) -> int:
         if args.demo:
-            await demo.ensure_demo_event(ctx)
-            print(f"Demo-Veranstaltung:  {base}/e/{demo.DEMO_SLUG}")
-            print(f"Moderation:          {base}/e/{demo.DEMO_SLUG}/moderate")
+            outcome = await demo.ensure_demo_event(ctx, samples=not args.demo_no_samples)
+            notes = {
+                "created": "angelegt, läuft jetzt",
+                "renewed": "war beendet, neu angelegt und läuft jetzt",
+                "kept": "vorhanden",
+                "edited": "von der Verwaltung geändert, unverändert gelassen",
+            }
+            slug = demo.DEMO_SLUG
+            print(f"Demo-Veranstaltung ({notes[outcome]}):")
+            print(f"  Publikum:          {base}/e/{slug}")
+            print(f"  Per Handy (QR):    {base}/e/{slug}/mitmachen")
+            print(f"  Moderation:        {base}/e/{slug}/moderate")
+            print(f"  Präsentation:      {base}/e/{slug}/present")
+            print(f"  Verwaltung:        {base}/admin")
             password = await demo.ensure_demo_admin(ctx)
             if password is not None:
                 shown = f"Name '{demo.DEMO_ADMIN}', Passwort '{password}'"
-                print(f"Demo-Moderator:      {shown} (nur dieses eine Mal angezeigt)")
+                print(f"Demo-Administrator: {shown} (nur dieses eine Mal angezeigt)")
+                print("  Ein Administrator: moderiert jede Veranstaltung und verwaltet Veranstaltungen und Konten.")
         return 0
 
     app = create_app(settings)  # first, so that a wrong setting ends here with a clear message
@@ -275,7 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[db_option], help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true", help="create the demo event 'smart-rlp' if missing")
+    serve.add_argument(
+        "--demo", action="store_true", help="make the demo event 'smart-rlp' live now (unless an admin edited it)"
+    )
+    serve.add_argument(
+        "--demo-no-samples", action="store_true", help="with --demo: without its sample questions and poll"
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1; more need SMARTRLP_BROKER)")
     serve.set_defaults(handler=cmd_serve)
 

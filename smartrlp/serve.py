@@ -25,8 +25,6 @@ STARTUP_FAILURE = 3  # uvicorn's own exit code when the server could not start
 WORKER_APP = "smartrlp.app:app_from_env"
 
 
-
-
 def config(
     app: ASGIApp | str,
     *,

@@ -166,7 +166,10 @@ def new_event(server: Server, title: str, prefix: str = "browser") -> str:
 
 
 def expect_live(page: Page, timeout: float = WAIT) -> None:
-    expect(page.get_by_role("status").filter(has_text="Live verbunden")).to_be_visible(timeout=timeout)
+    """The page's websocket is open: "Live verbunden", or after the end of the event "Die Veranstaltung ist beendet"
+    (which the badge says only while connected)."""
+    badge = page.get_by_role("status").filter(has_text=re.compile("Live verbunden|Die Veranstaltung ist beendet"))
+    expect(badge.and_(page.locator("[data-connection]"))).to_be_visible(timeout=timeout)
 
 
 def log_in(

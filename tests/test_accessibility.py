@@ -22,6 +22,9 @@ pytestmark = pytest.mark.browser
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 BERLIN = ZoneInfo("Europe/Berlin")
 
+# The page's websocket is open (after the end of the event the badge says "ended" instead of "live").
+CONNECTED = "[data-connection][data-state='live'], [data-connection][data-state='ended']"
+
 
 @pytest.fixture(scope="module")
 def live_event(shared_server: Server, shared_admin: httpx.Client, shared_moderator_token: str) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def test_axe_finds_no_wcag_21_aa_violations(
     pages.allow_failed_load(f"{shared_server.url}/admin/events/new")
     page.goto(f"{shared_server.url}{path}")
     if page.locator("[data-connection]").count():
-        page.locator("[data-connection][data-state='live']").wait_for(state="attached")
+        page.locator(CONNECTED).wait_for(state="attached")
     if action is not None:
         action(page)
     violations = Axe().run(page, options=WCAG_21_AA).response["violations"]
@@ -170,7 +173,7 @@ def test_keyboard_alone_asks_and_supports_a_question(
     pages: Pages, shared_server: Server, live_event: dict[str, Any]
 ) -> None:
     page = pages.open(f"{shared_server.url}/e/{SLUG}")
-    page.locator("[data-connection][data-state='live']").wait_for(state="attached")
+    page.locator(CONNECTED).wait_for(state="attached")
     page.get_by_label("Ihre Frage", exact=True).focus()
     page.keyboard.type("Gibt es das Programm auch in Leichter Sprache?")
     for _ in range(20):  # Tab on through the form to its button, as a keyboard user would
@@ -189,7 +192,7 @@ def test_news_is_announced_without_taking_the_focus(
     pages: Pages, shared_server: Server, viewer: Callable[..., Viewer], shared_moderator_token: str
 ) -> None:
     page = pages.open(f"{shared_server.url}/e/{SLUG}")
-    page.locator("[data-connection][data-state='live']").wait_for(state="attached")
+    page.locator(CONNECTED).wait_for(state="attached")
     field = page.get_by_label("Ihre Frage", exact=True)
     field.focus()
     page.keyboard.type("Ich tippe gerade")

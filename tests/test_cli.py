@@ -164,7 +164,7 @@ def test_serve_demo_prints_the_demo_moderator_once(server: Server) -> None:
     login(server, name, password).close()
     server.restart()
     # The demo moderator exists now, so the restart neither prints nor changes a password.
-    assert server.stdout().count("Demo-Moderator:") == 1
+    assert server.stdout().count("Demo-Administrator:") == 1
     login(server, name, password).close()
     with server.client() as client:
         assert client.get(f"/api/events/{SLUG}").status_code == 200

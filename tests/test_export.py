@@ -15,12 +15,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fixtures import Server, Viewer, add_moderator, bearer, create_token, login, run_cli
+from fixtures import Server, Viewer, add_moderator, bearer, create_token, login, run_cli, wait_until
 
 from smartrlp.db.stores import database_for
 from smartrlp.services.events import create_event as insert_event
@@ -28,7 +30,10 @@ from smartrlp.services.events import create_event as insert_event
 pytestmark = pytest.mark.both_stores
 
 BOM = b"\xef\xbb\xbf"
-QUESTION_HEADER = ["id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to"]
+QUESTION_HEADER = [
+    *("id", "text", "name", "status", "votes", "created_at", "created_at_berlin", "answered_at", "answered_at_berlin"),
+    *("answer", "addressed_to"),
+]
 POLL_HEADER = ["poll_id", "poll_title", "kind", "state", "answer", "count", "total"]
 
 ANSWERED = "Wann kommt das Glasfasernetz nach Mölschbach? Grüße aus der Pfalz"
@@ -58,6 +63,24 @@ def make_event(server: Server, title: str, **fields: Any) -> str:
     return slug
 
 
+def set_times(server: Server, slug: str, starts_at: str, ends_at: str) -> None:
+    """Move an event in time, as an admin's edit would (questions and ballots are taken only while it is live)."""
+
+    async def work() -> None:
+        db = database_for(server.db_path)
+        await db.open()
+        try:
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE events SET starts_at = :starts_at, ends_at = :ends_at WHERE slug = :slug",
+                    {"starts_at": starts_at, "ends_at": ends_at, "slug": slug},
+                )
+        finally:
+            await db.close()
+
+    asyncio.run(work())
+
+
 @dataclass
 class Filled:
     slug: str
@@ -78,7 +101,8 @@ def _device_id(viewer: Viewer) -> str:
 @pytest.fixture(scope="module")
 def filled(shared_server: Server, shared_moderator_token: str) -> Iterator[Filled]:
     title = "Bürgerdialog „Digitale Schule“ – Kaiserslautern"
-    slug = make_event(shared_server, title, starts_at="2026-11-26T17:00:00Z", ends_at="2026-11-26T18:30:00Z")
+    # Filled while live (the phases allow ballots only then), documented afterwards as held on 26 November.
+    slug = make_event(shared_server, title, starts_at="2026-01-01T17:00:00Z", ends_at="2099-01-01T18:30:00Z")
     data = Filled(slug=slug, title=title)
     api = f"/api/events/{slug}"
     with contextlib.ExitStack() as stack:
@@ -155,6 +179,13 @@ def filled(shared_server: Server, shared_moderator_token: str) -> Iterator[Fille
         for key in ("single", "multiple", "rating", "words"):
             response = moderator.http.patch(f"{api}/polls/{data.polls[key]}", json={"state": "closed"})
             assert response.status_code == 200, response.text
+        set_times(shared_server, slug, "2026-11-26T17:00:00Z", "2026-11-26T18:30:00Z")
+        # The end closes the poll left open ("Noch ein Wort?"), by the server, within seconds.
+        wait_until(
+            lambda: moderator.http.get(f"{api}/polls/{data.polls['empty']}").json()["state"] == "closed",
+            timeout=30,
+            what="the server to close the poll left open at the end",
+        )
         yield data
 
 
@@ -167,7 +198,7 @@ def _get(server: Server, path: str, token: str) -> httpx.Response:
 
 def _rows(body: bytes) -> list[list[str]]:
     assert body.startswith(BOM), "the CSV must start with a UTF-8 byte order mark"
-    return list(csv.reader(io.StringIO(body[len(BOM) :].decode("utf-8"), newline="")))
+    return list(csv.reader(io.StringIO(body[len(BOM) :].decode("utf-8"), newline=""), delimiter=";"))
 
 
 # ---------------------------------------------------------------- who may export
@@ -246,7 +277,8 @@ def test_json_export(shared_server: Server, filled: Filled, shared_moderator_tok
     questions = {q["id"]: q for q in data["questions"]}
     assert [q["id"] for q in data["questions"]] == sorted(filled.ids.values())
     for question in questions.values():
-        assert set(question) == set(QUESTION_HEADER)
+        assert set(question) == set(QUESTION_HEADER) - {"created_at_berlin", "answered_at_berlin"}
+    assert data["participants"] == 5, "the five devices that asked, voted and answered; the moderator did neither"
     answered = questions[filled.ids["answered"]]
     assert (answered["text"], answered["name"], answered["status"], answered["votes"]) == (
         ANSWERED,
@@ -323,7 +355,9 @@ def test_csv_export_of_the_questions(shared_server: Server, filled: Filled, shar
     assert response.headers["content-disposition"] == f'attachment; filename="{filled.slug}-fragen.csv"'
     assert response.headers["cache-control"] == "no-store"
     assert response.content.startswith(
-        BOM + b"id,text,name,status,votes,created_at,answered_at,answer,addressed_to\r\n"
+        BOM
+        + b"id;text;name;status;votes;created_at;created_at_berlin;answered_at;answered_at_berlin;"
+        + b"answer;addressed_to\r\n"
     )
     assert response.content.endswith(b"\r\n"), "rows end in CRLF (RFC 4180)"
     rows = _rows(response.content)
@@ -339,6 +373,10 @@ def test_csv_export_of_the_questions(shared_server: Server, filled: Filled, shar
         "3",
     )
     assert answered["answered_at"].endswith("Z")
+    # Beside it the time in Berlin, as German spreadsheet software reads a date and time (one or two hours on).
+    utc = datetime.fromisoformat(answered["answered_at"].replace("Z", "+00:00"))
+    local = datetime.strptime(answered["answered_at_berlin"], "%d.%m.%Y %H:%M:%S")
+    assert local.replace(tzinfo=ZoneInfo("Europe/Berlin")) == utc.replace(microsecond=0)
     # A cell a spreadsheet would run as a formula starts with an apostrophe; everything after it is as typed.
     assert by_id[filled.ids["approved"]]["text"] == "'" + APPROVED
     assert by_id[filled.ids["approved"]]["name"] == "'@admin"
@@ -376,7 +414,7 @@ def test_csv_export_of_the_poll_results(shared_server: Server, filled: Filled, s
         [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "'=1+1", "1", "5"],
         [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "bürgerbüro", "1", "5"],
         [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "straßenbahn", "1", "5"],
-        [p["empty"], "Noch ein Wort?", "words", "open", "", "0", "0"],
+        [p["empty"], "Noch ein Wort?", "words", "closed", "", "0", "0"],
     ]
 
 
@@ -458,14 +496,19 @@ def test_summary_page(shared_server: Server, filled: Filled, shared_moderator_cr
     assert "<b>Fett</b>" not in page
     assert "&lt;b&gt;Fett&lt;/b&gt;" in page
     assert "=HYPERLINK" in page, "the page shows text as typed; only CSV cells get an apostrophe"
-    assert PENDING not in page, "pending questions are only counted"
-    assert REJECTED not in page, "rejected questions are only counted"
+    # For the record the summary lists what the moderators turned down and what nobody looked at.
+    rejected = page.split('id="summary-rejected-heading"')[1].split("</section>")[0]
+    assert REJECTED in rejected
+    untouched = page.split('id="summary-untouched-heading"')[1].split("</section>")[0]
+    assert PENDING in untouched
     assert "Entwurf bleibt geheim" not in page
     assert "3 Stimmen · 75\u00a0%" in page
     assert "Durchschnitt 4,3 (Skala 1 bis 5)" in page
     counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
     assert counts == {
+        "Teilnehmende (Geräte)": "5",
         "Gestellt": "6",
+        "Freigegeben": "4",
         "Beantwortet": "1",
         "Freigegeben, noch offen": "3",
         "Nicht angenommen": "1",
@@ -474,7 +517,7 @@ def test_summary_page(shared_server: Server, filled: Filled, shared_moderator_cr
     assert f'href="/api/events/{filled.slug}/export.csv?what=polls"' in page
     # No inline script runs: besides summary.js there is only the (never executed) JSON of the field limits and
     # of the page's texts.
-    scripts = re.findall(r"<script[^>]*>", page)
+    scripts = [re.sub(r"\?v=[0-9a-f]+", "", tag) for tag in re.findall(r"<script[^>]*>", page)]
     assert scripts == [
         '<script type="application/json" id="field-limits">',
         '<script type="application/json" id="script-messages">',

@@ -92,8 +92,9 @@ def test_metrics_count_what_an_operator_watches(tmp_path: Path) -> None:
             for socket in sockets:
                 socket.close()
             wait_until(
-                lambda: metric(scrape.get("/metrics").text, "smartrlp_live_connections", event=SLUG, role="viewer")
-                == 0,
+                lambda: (
+                    metric(scrape.get("/metrics").text, "smartrlp_live_connections", event=SLUG, role="viewer") == 0
+                ),
                 what="the closed viewers to be counted out",
             )
     finally:

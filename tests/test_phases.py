@@ -37,6 +37,12 @@ def make_event(admin: httpx.Client, slug: str, starts: timedelta, ends: timedelt
     assert response.status_code == 303, response.text
 
 
+def reopen(moderator: Viewer, slug: str, minutes: int = 30) -> None:
+    """After the end: the moderators take questions for a while (tests ask on ended events this way)."""
+    response = moderator.http.post(f"/api/events/{slug}/questions/reopen", json={"minutes": minutes})
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture
 def moderator(viewer: Callable[..., Viewer], shared_moderator_token: str) -> Viewer:
     return viewer(headers=bearer(shared_moderator_token))
@@ -46,6 +52,7 @@ def test_a_written_answer_is_saved_broadcast_and_undone(
     shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
 ) -> None:
     make_event(shared_admin, "schriftlich", timedelta(hours=-2), timedelta(hours=-1))
+    reopen(moderator, "schriftlich")
     audience = viewer()
     question = audience.ask("Gibt es die Folien zum Nachlesen?", slug="schriftlich")
     moderator.moderate(question["id"], slug="schriftlich", status="approved")
@@ -137,11 +144,13 @@ def test_after_the_end_thanks_recording_chapter_marks_and_written_answers(
     make_event(
         shared_admin, "danach", timedelta(minutes=-90), timedelta(minutes=-1), recording_url="https://example.org/aufz"
     )
+    reopen(moderator, "danach")
     asker = viewer()
     answered = asker.ask("Wann kommt das WLAN in die Grundschulen?", slug="danach")
     moderator.moderate(answered["id"], slug="danach", status="answered")
     reached_not = asker.ask("Was kostet die neue Bürger-App?", slug="danach")
     moderator.moderate(reached_not["id"], slug="danach", status="approved")
+    reopen(moderator, "danach", minutes=0)
 
     page = pages.open(f"{shared_server.url}/e/danach")
     expect_live(page)
@@ -176,6 +185,7 @@ def test_a_moderator_writes_an_answer_on_the_page_and_the_viewer_sees_it(
     moderator: Viewer,
 ) -> None:
     make_event(shared_admin, "nachgereicht", timedelta(hours=-3), timedelta(hours=-2))
+    reopen(moderator, "nachgereicht")
     question = viewer().ask("Wo finde ich die Förderprogramme für Vereine?", slug="nachgereicht")
     moderator.moderate(question["id"], slug="nachgereicht", status="approved")
     audience = pages.open(f"{shared_server.url}/e/nachgereicht")
@@ -201,6 +211,7 @@ def test_written_answers_and_addressees_reach_the_export(
     shared_server: Server, shared_admin: httpx.Client, viewer: Callable[..., Viewer], moderator: Viewer
 ) -> None:
     make_event(shared_admin, "dokumentiert", timedelta(hours=-3), timedelta(hours=-2))
+    reopen(moderator, "dokumentiert")
     csrf = csrf_of(shared_admin, "/admin/events/dokumentiert")
     shared_admin.post(
         "/admin/events/dokumentiert/panelists",
@@ -219,5 +230,5 @@ def test_written_answers_and_addressees_reach_the_export(
     assert exported["answer"] == "Ja, bis 2027 im ganzen Land."
     assert exported["addressed_to"] == "Malu Dreyer"
     csv_text = moderator.http.get("/api/events/dokumentiert/export.csv").content.decode("utf-8-sig")
-    assert "answer,addressed_to" in csv_text.splitlines()[0]
-    assert '"Ja, bis 2027 im ganzen Land.",Malu Dreyer' in csv_text
+    assert "answer;addressed_to" in csv_text.splitlines()[0]
+    assert "Ja, bis 2027 im ganzen Land.;Malu Dreyer" in csv_text

@@ -47,6 +47,10 @@ def create_event(server: Server, slug: str, ends_at: str | None, agenda: list[di
                 await insert_event(
                     tx, {"slug": slug, "title": f"Veranstaltung {slug}", "ends_at": ends_at}, agenda or []
                 )
+                # Questions after the end, as if the moderators had reopened them: the purge must cope with them.
+                await tx.execute(
+                    "UPDATE events SET questions_until = '2999-01-01T00:00:00Z' WHERE slug = :slug", {"slug": slug}
+                )
         finally:
             await db.close()
 

@@ -214,9 +214,9 @@ async def test_the_single_process_hub_offers_the_cluster_operations(live: Live) 
 
 async def test_reactions_count_once_per_device_and_reach_a_new_client(live: Live) -> None:
     applause = parse(React, {"kind": "applause"})
-    assert reactions.react(live.meter, live.event_id, applause, device="d1") == {"counted": True}
-    assert reactions.react(live.meter, live.event_id, applause, device="d1") == {"counted": False}
-    assert reactions.react(live.meter, live.event_id, applause, device="d2") == {"counted": True}
+    assert await reactions.react(live.ctx, live.meter, live.event_id, applause, device="d1") == {"counted": True}
+    assert await reactions.react(live.ctx, live.meter, live.event_id, applause, device="d1") == {"counted": False}
+    assert await reactions.react(live.ctx, live.meter, live.event_id, applause, device="d2") == {"counted": True}
     with pytest.raises(ApiError) as refused:
         parse(React, {"kind": "buh"})
     assert refused.value.details == {"field": "kind"}

@@ -63,8 +63,9 @@ def corpus(shared_server: Server, shared_admin: httpx.Client) -> dict[str, Any]:
             "slug": SLUG,
             "description": "\n".join(PAYLOADS),
             "hashtag": HASHTAG,
-            "starts_at": "2030-05-04T18:00",
-            "ends_at": "2030-05-04T20:00",
+            # Live while the suite runs: questions, reactions and ballots are taken only then.
+            "starts_at": "2026-01-01T18:00",
+            "ends_at": "2099-05-04T20:00",
             "moderation_mode": "approve",
             "questions_open": "on",
             "names_allowed": "on",
@@ -187,10 +188,11 @@ def test_the_export_returns_payloads_as_data_and_neutralises_formulas(
     assert {q["text"] for q in exported["questions"]} == set(PAYLOADS)
     assert {q["name"] for q in exported["questions"]} == set(PAYLOADS)
     assert table.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
     texts = {row["text"] for row in rows}
     assert "'=cmd|' /C calc'!A0" in texts, "a formula is shown as text in a spreadsheet"
     assert {t for t in texts if t[0] in "=+-@"} == set(), texts
     assert set(PAYLOADS) - {"=cmd|' /C calc'!A0"} <= texts
-    labels = {row["answer"] for row in csv.DictReader(io.StringIO(polls_table.content.decode("utf-8-sig")))}
+    poll_rows = csv.DictReader(io.StringIO(polls_table.content.decode("utf-8-sig")), delimiter=";")
+    labels = {row["answer"] for row in poll_rows}
     assert "'=cmd|' /C calc'!A0" in labels

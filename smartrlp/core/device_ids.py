@@ -23,4 +23,3 @@ class DeviceSigner:
             return self.signer.unsign(cookie_value).decode()
         except BadSignature:
             return None
-

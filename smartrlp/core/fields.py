@@ -30,7 +30,9 @@ FIELD_LIMITS: Final = MappingProxyType(
         "event_title": 200,
         "event_description": 4000,
         "event_hashtag": 60,
-        "event_slug": 60,
+        "event_slug": 40,
+        # After the end a moderator reopens questions for at most this many minutes at a time.
+        "reopen_minutes": 1440,
         "url": 500,
         "agenda_title": 200,
         "agenda_speakers": 300,

@@ -120,16 +120,6 @@ def choose_language(query: str | None, cookie: str | None, accept_language: str)
     return negotiate(accept_language) or DEFAULT_LANGUAGE
 
 
-
-
-
-
-
-
-
-
-
-
 def language_of(scope: Mapping[str, Any]) -> tuple[str, bool]:
     """The language a request asks for, and whether to remember it in the cookie (a new `?lang=`).
 
@@ -157,4 +147,3 @@ def _cookie_value(header: str, name: str) -> str | None:
         if key == name:
             return value
     return None
-

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+# A channel id: "UC" and 22 more characters. Its live address is often all a city knows before the event.
+_YOUTUBE_CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtube-nocookie.com"}
 _FACEBOOK_HOSTS = {"facebook.com", "www.facebook.com", "m.facebook.com", "fb.watch"}
 
@@ -45,6 +47,23 @@ def youtube_video_id(url: str) -> str | None:
     return candidate if candidate and _YOUTUBE_ID.match(candidate) else None
 
 
+def youtube_channel_id(url: str) -> str | None:
+    """The channel of a live address `youtube.com/channel/UC…/live` (or `/channel/UC…`)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or parts.hostname not in _YOUTUBE_HOSTS:
+        return None
+    path = [p for p in parts.path.split("/") if p]
+    if len(path) in (2, 3) and path[0] == "channel" and path[2:] in ([], ["live"]) and _YOUTUBE_CHANNEL.match(path[1]):
+        return path[1]
+    return None
+
+
+def youtube_handle(url: str) -> bool:
+    """`youtube.com/@name` (or `/@name/live`): a channel YouTube can only embed by its id, not by its handle."""
+    parts = urlsplit(url.strip())
+    return parts.hostname in _YOUTUBE_HOSTS and parts.path.lstrip("/").startswith("@")
+
+
 # YouTube's own captions, switched on and in German, for a stream that has them (the event says so).
 YOUTUBE_CAPTIONS = "&cc_load_policy=1&cc_lang_pref=de"
 
@@ -52,7 +71,19 @@ YOUTUBE_CAPTIONS = "&cc_load_policy=1&cc_lang_pref=de"
 def youtube(url: str, *, captions: bool = False) -> Stream | None:
     video_id = youtube_video_id(url)
     if video_id is None:
-        return None
+        channel = youtube_channel_id(url)
+        if channel is None:
+            return None
+        # Whatever the channel streams live at the moment: the embed follows it, so the address can be set
+        # weeks ahead, before the video of the stream exists.
+        return Stream(
+            provider="youtube",
+            label="YouTube",
+            url=f"https://www.youtube.com/channel/{channel}/live",
+            embed_url=f"https://www.youtube-nocookie.com/embed/live_stream?channel={channel}&rel=0&enablejsapi=1"
+            + (YOUTUBE_CAPTIONS if captions else ""),
+            recipient="YouTube (Google Ireland Limited)",
+        )
     return Stream(
         provider="youtube",
         label="YouTube",

@@ -84,6 +84,10 @@ class Event(Reply):
     names_allowed: bool
     archived: bool
     recording_url: str | None
+    questions_until: str | None = Field(
+        description="After the end: a moderator reopened questions until then (null: closed at the end)."
+    )
+    published: bool = Field(description="False for a draft, which only moderators see.")
     current_agenda: CurrentAgenda | None = Field(description="The item a moderator marked as on now (null: none).")
     stream_delays: StreamDelaysReply = Field(
         description="Seconds the viewer page waits before it shows what the video shows, per way of watching."
@@ -91,3 +95,13 @@ class Event(Reply):
     captions_url: str | None = Field(description="A page with live captions of the event (null: none).")
     sign_language_url: str | None = Field(description="A stream with a sign-language interpreter (null: none).")
     stream_captions: bool = Field(description="The YouTube stream has captions: its embed turns them on, in German.")
+
+
+class ReopenQuestions(Body):
+    """After the end: take questions for `minutes` more (0: close them again now)."""
+
+    minutes: int = Field(ge=0, le=FIELD_LIMITS["reopen_minutes"])
+
+
+class QuestionsWindow(Reply):
+    questions_until: str | None = Field(description="Questions are taken until then (null: closed at the end).")

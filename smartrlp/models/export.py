@@ -41,6 +41,7 @@ class Export(Reply):
     """Every question, every launched poll with its exact results; never a device id (as an attachment)"""
 
     event: ExportedEvent
+    participants: int = Field(ge=0, description="Devices that asked, upvoted or answered a poll (counted, not named).")
     questions: list[ExportedQuestion] = Field(description="In every state, oldest first.")
     polls: list[Poll] = Field(
         description="Open and closed polls in their order, each as GET …/polls/{poll_id} gives it to a moderator, "

@@ -27,7 +27,7 @@ from smartrlp.models.polls import CHOICE_KINDS, CastBallot
 from smartrlp.realtime import protocol
 from smartrlp.realtime.changes import server_time_ms
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
-from smartrlp.services import screening
+from smartrlp.services import phases, screening
 from smartrlp.services.context import Context
 from smartrlp.services.stream_delays import grace_seconds
 
@@ -397,6 +397,8 @@ class BallotTarget:
     max_choices: int | None
     scale_max: int | None
     option_ids: frozenset[int]
+    starts_at: str | None = None
+    ends_at: str | None = None
     # Open, or closed within the grace time (`takes_ballots`).
     takes_ballots: bool = True
 
@@ -428,7 +430,7 @@ async def _read_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
     # Event, poll and option ids in one query: in a burst of thousands of ballots every trip to the database
     # thread counts (docs/performance.md). When it finds nothing, the separate lookups name what is missing.
     row = await ctx.db.fetchone(
-        f"SELECT e.id AS event_id, {_TARGET_COLUMNS}, "
+        f"SELECT e.id AS event_id, e.starts_at, e.ends_at, {_TARGET_COLUMNS}, "
         "(SELECT json_group_array(o.id) FROM poll_options o WHERE o.poll_id = p.id) AS option_ids "
         "FROM events e JOIN polls p ON p.event_id = e.id WHERE e.slug = :slug AND p.id = :id",
         {"slug": slug, "id": poll_id},
@@ -446,6 +448,8 @@ async def _read_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         max_choices=row["max_choices"],
         scale_max=row["scale_max"],
         option_ids=frozenset(json.loads(row["option_ids"])),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
         takes_ballots=takes_ballots(row, ctx.now()),
     )
 
@@ -486,6 +490,8 @@ async def cast(
     ctx: Context, writer: BallotWriter, target: BallotTarget, body: CastBallot, *, device: str
 ) -> dict[str, Any]:
     """A viewer's ballot, answered once the transaction holding it has committed."""
+    # A poll open at the end is closed by services/closing.py within seconds; its ballots stop at the end itself.
+    phases.refuse_unless_live(target.starts_at, target.ends_at, phases.now_of(ctx), "polls")
     if not target.takes_ballots:
         raise conflict("poll_not_open", "This poll is not open for answers.")
     ballot = ballot_for(target, body, device)

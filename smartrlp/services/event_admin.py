@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smartrlp.core.fields import FIELD_LIMITS
@@ -49,7 +50,12 @@ def slugify(title: str) -> str:
     """A readable slug from a German title: umlauts spelled out, everything else that is not a-z0-9 a dash."""
     text = title.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:SLUG_MAX].strip("-") or "veranstaltung"
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > SLUG_MAX:
+        # Whole words only: "digitale-staedte-rheinland-pfalz", not "digitale-staedte-rheinl".
+        cut = slug[: SLUG_MAX + 1].rsplit("-", 1)[0]
+        slug = cut if "-" in slug[: SLUG_MAX + 1] else slug[:SLUG_MAX]
+    return slug.strip("-") or "veranstaltung"
 
 
 async def _slug_taken(tx: Transaction, slug: str, except_id: int | None = None) -> bool:
@@ -101,9 +107,13 @@ async def update_event(ctx: Context, event_id: int, fields: Mapping[str, Any]) -
         await events.log_event_change(ctx.log, tx, event_id)
 
 
-async def duplicate_event(ctx: Context, source_id: int, title: str) -> str:
-    """A new event called `title` with the source's settings, streams and agenda, and none of its questions, polls,
-    votes, panel or recording; returns its slug (the source's with "-kopie", numbered if that is taken)."""
+async def duplicate_event(ctx: Context, source_id: int, title: str, starts_at: str | None = None) -> str:
+    """A new event called `title` with the source's settings, streams, agenda and panel, and none of its questions,
+    polls, votes or recording; returns its slug (the source's with "-kopie", numbered if that is taken).
+
+    The copy is a draft until an admin publishes it. With `starts_at` (UTC ISO) every time moves by the difference
+    to the source's start: the end and each agenda item keep their place in the programme.
+    """
     async with ctx.db.transaction() as tx:
         source = await tx.fetchone(f"SELECT {events.EVENT_COLUMNS} FROM events WHERE id = :id", {"id": source_id})
         assert source is not None
@@ -115,8 +125,37 @@ async def duplicate_event(ctx: Context, source_id: int, title: str) -> str:
         copied = ("description", "hashtag", "starts_at", "ends_at", "youtube_url", "facebook_url")
         fields = {column: source[column] for column in (*copied, "moderation_mode", "names_allowed", "questions_open")}
         agenda = [{k: v for k, v in item.items() if k != "id"} for item in await events.agenda_of(tx, source_id)]
-        await _create(tx, {**fields, "slug": slug, "title": title}, agenda, ())
+        if starts_at and source["starts_at"]:
+            delta = _parse(starts_at) - _parse(source["starts_at"])
+            fields["starts_at"] = _moved(source["starts_at"], delta)
+            fields["ends_at"] = _moved(source["ends_at"], delta)
+            for item in agenda:
+                item["starts_at"] = _moved(item["starts_at"], delta)
+        elif starts_at:
+            fields["starts_at"] = starts_at
+        panel = [{k: v for k, v in p.items() if k != "id"} for p in await events.panelists_of(tx, source_id)]
+        await _create(tx, {**fields, "slug": slug, "title": title, "published_at": None}, agenda, panel)
     return slug
+
+
+def _parse(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _moved(iso: str | None, delta: timedelta) -> str | None:
+    if not iso:
+        return iso
+    return (_parse(iso) + delta).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+async def set_published(ctx: Context, event_id: int, published: bool) -> None:
+    """A draft becomes public (listed, joinable), or a public event a draft again."""
+    async with ctx.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE events SET published_at = :at WHERE id = :id",
+            {"at": ctx.now() if published else None, "id": event_id},
+        )
+        await events.log_event_change(ctx.log, tx, event_id)
 
 
 async def set_archived(ctx: Context, event_id: int, archived: bool) -> None:
@@ -138,7 +177,7 @@ async def delete_event(ctx: Context, event_id: int) -> None:
 async def overview(ctx: Context) -> list[dict[str, Any]]:
     """Every event for the admin's home page, the active ones first, newest first, with its number of questions."""
     rows = await ctx.db.fetchall(
-        "SELECT e.slug, e.title, e.starts_at, e.ends_at, e.archived_at, e.join_code, "
+        "SELECT e.slug, e.title, e.starts_at, e.ends_at, e.archived_at, e.join_code, e.published_at, "
         "(SELECT COUNT(*) FROM questions q WHERE q.event_id = e.id) AS question_count "
         "FROM events e ORDER BY e.archived_at IS NOT NULL, e.starts_at DESC, e.id DESC"
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from datetime import datetime
 from typing import Any
 
 from smartrlp.core import streams
@@ -21,6 +20,7 @@ EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
     "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, "
     "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at, recording_url, "
+    "questions_until, published_at, "
     "stream_delay_youtube, stream_delay_facebook, stream_delay_tv, captions_url, sign_language_url, stream_captions"
 )
 
@@ -76,6 +76,8 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
         "names_allowed": bool(row["names_allowed"]),
         "archived": row["archived_at"] is not None,
         "recording_url": row["recording_url"],
+        "questions_until": row["questions_until"],
+        "published": row["published_at"] is not None,
         "current_agenda": (
             {"item_id": row["current_agenda_item_id"], "started_at": row["current_agenda_started_at"]}
             if row["current_agenda_item_id"] is not None
@@ -136,8 +138,8 @@ async def ensure_join_codes(db: Database) -> None:
 async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dict[str, Any]]) -> int:
     row = await tx.fetchone(
         "INSERT INTO events (slug, title, description, hashtag, starts_at, ends_at, youtube_url, "
-        "facebook_url, created_at) VALUES (:slug, :title, :description, :hashtag, :starts_at, :ends_at, "
-        ":youtube_url, :facebook_url, :now) RETURNING id",
+        "facebook_url, created_at, published_at) VALUES (:slug, :title, :description, :hashtag, :starts_at, "
+        ":ends_at, :youtube_url, :facebook_url, :now, :published_at) RETURNING id",
         {
             "description": "",
             "hashtag": "",
@@ -145,6 +147,8 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
             "ends_at": None,
             "youtube_url": None,
             "facebook_url": None,
+            # Public at once unless the caller makes a draft (`published_at: None`, the admin's new events).
+            "published_at": utcnow(),
             **fields,
             "now": utcnow(),
         },
@@ -161,21 +165,9 @@ async def create_event(tx: Transaction, fields: dict[str, Any], agenda: list[dic
 
 
 async def listed_events(db: Database) -> list[dict[str, Any]]:
-    """The events the start page lists: those not archived, the latest first."""
+    """The events the start page lists: published and not archived, the latest first (drafts only the admin sees)."""
     rows = await db.fetchall(
-        "SELECT slug, title, starts_at FROM events WHERE archived_at IS NULL ORDER BY starts_at DESC, id DESC"
+        "SELECT slug, title, starts_at, ends_at FROM events WHERE archived_at IS NULL AND published_at IS NOT NULL "
+        "ORDER BY starts_at DESC, id DESC"
     )
     return [dict(r) for r in rows]
-
-
-def event_phase(starts_at: str | None, ends_at: str | None, now: datetime) -> str:
-    """'before' the start, 'after' the end, else 'live' (an event without times is always live)."""
-    if starts_at and now < _parse_time(starts_at):
-        return "before"
-    if ends_at and now >= _parse_time(ends_at):
-        return "after"
-    return "live"
-
-
-def _parse_time(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))

@@ -14,7 +14,9 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from smartrlp.db.store import Database
 from smartrlp.services.ballots import WORDS_SHOWN
@@ -28,6 +30,15 @@ _QUESTION_SELECT = ", ".join(QUESTION_FIELDS[:-1]) + (
     ", (SELECT p.name FROM panelists p WHERE p.id = questions.panelist_id) AS addressed_to"
 )
 POLL_FIELDS = ("poll_id", "poll_title", "kind", "state", "answer", "count", "total")
+# Beside each UTC time its local time in Berlin, written the way German spreadsheet software reads a date and time.
+LOCAL_TIMES = {"created_at": "created_at_berlin", "answered_at": "answered_at_berlin"}
+CSV_QUESTION_FIELDS = tuple(
+    column for name in QUESTION_FIELDS for column in ((name, LOCAL_TIMES[name]) if name in LOCAL_TIMES else (name,))
+)
+BERLIN = ZoneInfo("Europe/Berlin")
+# German spreadsheet software (Excel, LibreOffice with a German locale) splits a CSV on semicolons: the comma is
+# the decimal separator there. A file with commas opens as one column.
+DELIMITER = ";"
 # A spreadsheet runs a cell that starts with one of these as a formula; questions are typed by the public.
 # Tab and carriage return are on OWASP's list too, although clean_text never lets them lead.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,9 +65,24 @@ async def export_of_event(db: Database, event: sqlite3.Row) -> dict[str, Any]:
             "starts_at": event["starts_at"],
             "ends_at": event["ends_at"],
         },
+        "participants": await participants(db, event["id"]),
         "questions": [{name: row[name] for name in QUESTION_FIELDS} for row in questions],
         "polls": [await _poll(db, row) for row in polls],
     }
+
+
+async def participants(db: Database, event_id: int) -> int:
+    """How many devices took part: asked, voted for a question or answered a poll (counted, never named)."""
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS n FROM ("
+        "SELECT device_id FROM questions WHERE event_id = :id "
+        "UNION SELECT v.device_id FROM question_votes v JOIN questions q ON q.id = v.question_id "
+        "WHERE q.event_id = :id "
+        "UNION SELECT b.device_id FROM poll_ballots b JOIN polls p ON p.id = b.poll_id WHERE p.event_id = :id"
+        ") WHERE device_id IS NOT NULL",
+        {"id": event_id},
+    )
+    return int(row["n"]) if row is not None else 0
 
 
 async def build_export(db: Database, slug: str) -> dict[str, Any]:
@@ -102,9 +128,25 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def berlin_time(iso: str | None) -> str:
+    """ "2026-12-04T20:24:52.733Z" as "04.12.2026 21:24:52", the local time a German spreadsheet reads as one."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def _question_row(question: dict[str, Any]) -> list[Any]:
+    row: list[Any] = []
+    for name in QUESTION_FIELDS:
+        row.append(question[name])
+        if name in LOCAL_TIMES:
+            row.append(berlin_time(question[name]))
+    return row
+
+
 def _csv(header: tuple[str, ...], rows: list[list[Any]]) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.writer(out)  # comma, double quotes where needed, CRLF: RFC 4180
+    writer = csv.writer(out, delimiter=DELIMITER)  # RFC 4180 quoting and CRLF, with the separator German software reads
     writer.writerow(header)
     writer.writerows([_cell(value) for value in row] for row in rows)
     # Excel reads a CSV without a byte order mark in the system's legacy code page, which mangles umlauts.
@@ -137,5 +179,5 @@ def render_export(export: dict[str, Any], fmt: str, what: str = "questions") -> 
     if what == "polls":
         rows = [row for poll in export["polls"] for row in _poll_rows(poll)]
         return ExportFile(_csv(POLL_FIELDS, rows), "text/csv; charset=utf-8", f"{stem}-umfragen.csv")
-    rows = [[q[name] for name in QUESTION_FIELDS] for q in export["questions"]]
-    return ExportFile(_csv(QUESTION_FIELDS, rows), "text/csv; charset=utf-8", f"{stem}-fragen.csv")
+    rows = [_question_row(q) for q in export["questions"]]
+    return ExportFile(_csv(CSV_QUESTION_FIELDS, rows), "text/csv; charset=utf-8", f"{stem}-fragen.csv")

@@ -190,9 +190,7 @@ async def get_poll(ctx: Context, event_id: int, poll_id: int, *, staff: bool, de
     poll = await _poll_row(ctx.db, event_id, poll_id)
     if poll["state"] == "draft" and not staff:
         raise ApiError(404, "poll_not_found", f"There is no poll {poll_id} in this event.")
-    return await poll_json(
-        ctx.db, poll, with_results=staff or results_public(poll), device=None if staff else device
-    )
+    return await poll_json(ctx.db, poll, with_results=staff or results_public(poll), device=None if staff else device)
 
 
 # --------------------------------------------------------------------------- moderators' changes
@@ -287,9 +285,7 @@ async def update_poll(
         return await poll_json(tx, updated, with_results=True)
 
 
-async def _move(
-    ctx: Context, publisher: ResultsPublisher, tx: Transaction, poll: sqlite3.Row, position: int
-) -> bool:
+async def _move(ctx: Context, publisher: ResultsPublisher, tx: Transaction, poll: sqlite3.Row, position: int) -> bool:
     """Put the poll at 1-based `position` and renumber the event's polls; log every poll whose place changed."""
     rows = await tx.fetchall(
         f"SELECT {POLL_COLUMNS} FROM polls WHERE event_id = :event_id ORDER BY position, id",

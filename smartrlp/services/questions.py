@@ -11,7 +11,7 @@ from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.db.store import Database, Transaction
 from smartrlp.models.questions import PUBLIC_STATUSES, AskQuestion, QuestionQuery
 from smartrlp.realtime import protocol
-from smartrlp.services import screening
+from smartrlp.services import phases, screening
 from smartrlp.services.context import Context
 
 # Rows per INSERT of a batch of upvotes: 4 parameters each, far below SQLite's 32,766.
@@ -105,14 +105,13 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
     name = body.name
     async with ctx.db.transaction() as tx:
         current = await tx.fetchone(
-            "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at "
-            "FROM events WHERE id = :id",
+            "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at, "
+            "starts_at, ends_at, questions_until, published_at FROM events WHERE id = :id",
             {"id": event_id},
         )
-        if current is None:
+        if current is None or current["published_at"] is None:  # a draft takes no questions, from anyone
             raise ApiError(404, "event_not_found", "The event no longer exists.")
-        if not current["questions_open"] or current["archived_at"] is not None:
-            raise conflict("questions_closed", "This event is not taking questions at the moment.")
+        phases.refuse_questions(current, phases.now_of(ctx))
         if body.panelist_id is not None:
             panelist = await tx.fetchone(
                 "SELECT id FROM panelists WHERE id = :id AND event_id = :event_id",

@@ -23,6 +23,8 @@ from typing import Any
 from smartrlp.models.reactions import React
 from smartrlp.realtime import protocol
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
+from smartrlp.services import phases
+from smartrlp.services.context import Context
 
 log = logging.getLogger("smartrlp.reactions")
 
@@ -155,6 +157,9 @@ class ReactionMeter:
         self._wake.set()
 
 
-def react(meter: ReactionMeter, event_id: int, body: React, *, device: str) -> dict[str, bool]:
-    """A viewer's reaction, from `POST …/reactions` or the websocket: counted once per device and kind per window."""
+async def react(ctx: Context, meter: ReactionMeter, event_id: int, body: React, *, device: str) -> dict[str, bool]:
+    """A viewer's reaction, from `POST …/reactions` or the websocket: counted once per device and kind per window,
+    while the event is live (409 before the start and after the end)."""
+    starts_at, ends_at = await phases.event_times(ctx.db, event_id)
+    phases.refuse_unless_live(starts_at, ends_at, phases.now_of(ctx), "reactions")
     return {"counted": meter.react(event_id, device, body.kind)}

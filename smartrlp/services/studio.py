@@ -151,7 +151,8 @@ async def revoke_link(ctx: Context, event_id: int, link_id: int) -> None:
 async def slug_for_join_code(ctx: Context, typed: str) -> str | None:
     """The event whose join code this is, however it was typed (case, spaces, dashes), or None."""
     row = await ctx.db.fetchone(
-        "SELECT slug FROM events WHERE join_code = :code", {"code": events.normalise_join_code(typed)}
+        "SELECT slug FROM events WHERE join_code = :code AND published_at IS NOT NULL",
+        {"code": events.normalise_join_code(typed)},
     )
     return None if row is None else str(row["slug"])
 

@@ -16,11 +16,12 @@ from smartrlp.web.http import app_state, wants_json
 log = logging.getLogger("smartrlp")
 
 
-
 # A page says in its own language what the API says in English for programs (the API's messages stay English).
 _PAGE_DETAILS = {
     "event_not_found": N_("Diese Veranstaltung gibt es nicht (mehr). Bitte prüfen Sie die Adresse."),
-    "storage_unavailable": N_("Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."),  # noqa: E501
+    "storage_unavailable": N_(
+        "Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."
+    ),
 }
 
 
@@ -91,4 +92,3 @@ def render_error(request: Request, status: int, detail: str) -> Response:
     title = i18n.gettext(_ERROR_TITLES[status]) if status in _ERROR_TITLES else i18n.gettext("Anfrage nicht möglich")
     html = templates.get_template("error.html").render(status=status, title=title, detail=detail, translated=True)
     return HTMLResponse(html, status_code=status)
-

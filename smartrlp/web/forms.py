@@ -85,7 +85,7 @@ STREAM_FIELDS = (
         streams.youtube,
         N_(
             "Das ist keine YouTube-Videoadresse. Erkannt werden zum Beispiel youtube.com/watch?v=…, youtu.be/…, "
-            "youtube.com/live/… und youtube.com/embed/…."
+            "youtube.com/live/…, youtube.com/embed/… und die Live-Adresse eines Kanals, youtube.com/channel/UC…/live."
         ),
     ),
     (
@@ -99,6 +99,11 @@ STREAM_FIELDS = (
 )
 START_FORMAT = N_("Beginn: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30.")
 END_FORMAT = N_("Ende: bitte Datum und Uhrzeit angeben, z. B. 19.01.2021 17:30.")
+YOUTUBE_HANDLE = N_(
+    "YouTube bettet einen Kanal nur über seine Kennung ein, nicht über den @-Namen. Fügen Sie die Live-Adresse des "
+    "Kanals ein: youtube.com/channel/UC…/live (die Kennung UC… steht in YouTube unter „Kanal teilen“ → "
+    "„Kanal-ID kopieren“), oder die Adresse des Videos."
+)
 SLUG_TAKEN = N_("Diese Kurzadresse ist schon vergeben. Bitte wählen Sie eine andere.")
 
 
@@ -147,7 +152,9 @@ def read_event_form(form: FormData) -> FormInput:
         values[name] = None
         if raw[name]:
             stream = parse(raw[name])
-            if stream is None:
+            if stream is None and name == "youtube_url" and streams.youtube_handle(raw[name]):
+                errors[name] = gettext(YOUTUBE_HANDLE)
+            elif stream is None:
                 errors[name] = gettext(message)
             else:
                 values[name] = stream.url

@@ -126,4 +126,3 @@ def build_schema(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     for spec in specs:
         document["paths"].setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
     return document
-

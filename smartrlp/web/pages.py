@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from smartrlp.core import i18n
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.i18n import Catalogues
 from smartrlp.web.http import app_state, csrf_token
+from smartrlp.web.middleware.assets import static_url_for
 
 
 def page_config(data: dict[str, Any]) -> str:
@@ -56,7 +58,7 @@ def event_clock(iso: str | None) -> str:
     return format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")), "HH:mm", tzinfo=EVENT_TIMEZONE)
 
 
-def make_templates(directory: str, catalogues: Catalogues) -> Environment:
+def make_templates(directory: str, catalogues: Catalogues, static_dir: Path | None = None) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(["html", "xml"]),
@@ -68,6 +70,10 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
     environment.globals["Markup"] = Markup
     # Templates set `maxlength` from these, and base.html hands them to the scripts (static/js/lib/limits.js).
     environment.globals["field_limits"] = dict(FIELD_LIMITS)
+    # Stylesheets and page scripts by their content hash, cached for a year (web/middleware/assets.py).
+    environment.globals["static_url"] = (
+        static_url_for(static_dir) if static_dir is not None else (lambda path: f"/static/{path}")
+    )
     install(environment, catalogues)
     return environment
 
@@ -79,6 +85,7 @@ def make_templates(directory: str, catalogues: Catalogues) -> Environment:
 TRANSLATED_TEMPLATES = frozenset(
     {
         "viewer.html",
+        "question_sent.html",
         "join.html",
         "moderate.html",
         "login.html",

@@ -45,4 +45,3 @@ class AppState:
 
 class LifespanState(TypedDict):
     app: AppState
-

@@ -196,7 +196,9 @@ def summarise(export: dict[str, Any], generated_at: str) -> dict[str, Any]:
         "date": _event_date(event["starts_at"], event["ends_at"]),
         "generated": f"{_short_date(now)}, {_clock(now)}",
         "counts": [
+            (gettext("Teilnehmende (Geräte)"), _number(export["participants"])),
             (gettext("Gestellt"), _number(len(questions))),
+            (gettext("Freigegeben"), _number(len(by_status["approved"]) + len(by_status["answered"]))),
             (gettext("Beantwortet"), _number(len(by_status["answered"]))),
             (gettext("Freigegeben, noch offen"), _number(len(by_status["approved"]))),
             (gettext("Nicht angenommen"), _number(len(by_status["rejected"]))),
@@ -204,5 +206,8 @@ def summarise(export: dict[str, Any], generated_at: str) -> dict[str, Any]:
         ],
         "answered": [_question_view(q, day) for q in answered],
         "open": [_question_view(q, day) for q in open_questions],
+        # For the record: what the moderators turned down, and what nobody looked at.
+        "rejected": [_question_view(q, day) for q in by_status["rejected"]],
+        "untouched": [_question_view(q, day) for q in by_status["pending"]],
         "polls": [_poll_view(p) for p in export["polls"]],
     }

@@ -246,7 +246,6 @@ class LiveClient:
             pass  # closed already, from either side
 
 
-
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O websocket protocol with a clean goodbye on shutdown (live.py bounds its send buffer),
     and text frames that are not UTF-8 closed with 1007 at the cost of one debug line."""
@@ -291,4 +290,3 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         self.close_sent = True
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.transport.close()
-

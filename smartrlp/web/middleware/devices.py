@@ -25,8 +25,6 @@ DEVICE_COOKIE = "srl_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-
-
 class DeviceCookie:
     """Give every browser a random device id in a signed, HttpOnly cookie, set on its first response.
 
@@ -53,7 +51,9 @@ class DeviceCookie:
                     continue
                 if DEVICE_COOKIE in cookie:
                     device = state.device_signer.verify(cookie[DEVICE_COOKIE].value)
-        if device is not None or scope["type"] == "websocket":
+        # Static files need no device, and a cookie on them would only keep caches from keeping them.
+        static = scope["type"] == "http" and scope["path"].startswith("/static/")
+        if device is not None or scope["type"] == "websocket" or static:
             scope[DEVICE_SCOPE_KEY] = device
             return self.app(scope, receive, send)
         return self._issue(scope, receive, send, state)
@@ -73,10 +73,14 @@ class DeviceCookie:
             if wants_json(request):
                 response: Response = JSONResponse(limited.body(), status_code=429, headers=limited.headers)
             else:
-                response = render_error(request, 429, i18n.gettext(
-                    "Von Ihrem Netzwerk kommen gerade sehr viele neue Besucher. Bitte laden Sie die Seite in einer "
-                    "Minute neu."
-                ))
+                response = render_error(
+                    request,
+                    429,
+                    i18n.gettext(
+                        "Von Ihrem Netzwerk kommen gerade sehr viele neue Besucher. Bitte laden Sie die Seite in einer "
+                        "Minute neu."
+                    ),
+                )
                 response.headers.update(limited.headers)
             await response(scope, receive, send)
             return
@@ -93,4 +97,3 @@ class DeviceCookie:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
-

@@ -39,8 +39,3 @@ class LanguageSelector:
 
         with language(code):
             await self.app(scope, receive, send_with_cookie)
-
-
-
-
-

@@ -11,7 +11,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 log = logging.getLogger("smartrlp")
 
 
-
 def parse_networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     from smartrlp.core.settings import SettingsError
 
@@ -102,4 +101,3 @@ def _bare_address(value: str) -> str:
     if value.count(":") == 1:
         return value.partition(":")[0]
     return value
-

@@ -16,7 +16,6 @@ class NoVisitorAddresses(logging.Filter):
         return not str(record.msg).startswith('%s - "WebSocket')
 
 
-
 class WorkerHeader:
     """Names the worker process in every response and websocket handshake (`X-Smartrlp-Worker: <pid>`).
 
@@ -39,4 +38,3 @@ class WorkerHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_header)
-

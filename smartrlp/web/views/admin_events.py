@@ -59,15 +59,22 @@ async def new_event_page(request: Request, actor: Moderator) -> Response:
 
 @admins_only
 async def create_event_submit(request: Request, actor: Moderator) -> Response:
-    form = forms.read_event_form(await checked_form(request))
+    data = await checked_form(request)
+    form = forms.read_event_form(data)
+    # The page's form makes a draft unless "Sofort veröffentlichen" is chosen; a script that posts the form without
+    # the field (as before drafts existed) gets a published event.
+    publication = str(data.get("publication") or "published")
+    form.raw["publication"] = publication
     if not form.errors:
+        fields = {**form.values, **({"published_at": None} if publication == "draft" else {})}
         try:
-            await event_admin.create_event(app_state(request).ctx, form.values)
+            await event_admin.create_event(app_state(request).ctx, fields)
         except event_admin.SlugTaken:
             form.errors["slug"] = gettext(forms.SLUG_TAKEN)
     if form.errors:
         return admin_page(request, "admin/event_form.html", actor, status=422, form=form, event=None)
-    return RedirectResponse(f"/admin?done=created#event-{quote(form.values['slug'])}", status_code=303)
+    # On to the new event's own page: its agenda and panel are what an admin adds next.
+    return RedirectResponse(f"/admin/events/{quote(form.values['slug'])}?done=created", status_code=303)
 
 
 @admins_only
@@ -207,13 +214,30 @@ async def edit_event_submit(request: Request, actor: Moderator) -> Response:
 
 @admins_only
 async def duplicate_event(request: Request, actor: Moderator) -> Response:
-    """A new event with the same settings and agenda, and none of the questions, polls or votes."""
-    await checked_form(request)
+    """A draft with the same settings, agenda and panel, and none of the questions, polls or votes; with a new start
+    (field `starts_at`, Berlin time) every time moves with it."""
+    form = await checked_form(request)
     source = await event_from_path(request)
     # In the admin's language: the title says "rename me" to whoever made the copy.
     title = gettext("Kopie von %(title)s") % {"title": source["title"]}
-    slug = await event_admin.duplicate_event(app_state(request).ctx, source["id"], title)
+    raw_start = str(form.get("starts_at") or "").strip()
+    try:
+        starts_at = forms.utc_from_berlin(raw_start) if raw_start else None
+    except ValueError:
+        starts_at = None  # an unreadable date keeps the source's times; the copy's form shows them to correct
+    slug = await event_admin.duplicate_event(app_state(request).ctx, source["id"], title, starts_at)
     return RedirectResponse(f"/admin/events/{quote(slug)}?done=duplicated", status_code=303)
+
+
+@admins_only
+async def publish_event(request: Request, actor: Moderator) -> Response:
+    """Publish a draft (listed on the home page, joinable) or take an event back to a draft."""
+    form = await checked_form(request)
+    event = await event_from_path(request)
+    publish = form.get("publish") != "0"
+    await event_admin.set_published(app_state(request).ctx, event["id"], publish)
+    done = "published" if publish else "unpublished"
+    return RedirectResponse(f"/admin/events/{quote(event['slug'])}?done={done}", status_code=303)
 
 
 @admins_only
@@ -256,6 +280,7 @@ routes = [
     Route("/admin/events/{slug}", edit_event_submit, methods=["POST"]),
     Route("/admin/events/{slug}/duplicate", duplicate_event, methods=["POST"]),
     Route("/admin/events/{slug}/archive", archive_event, methods=["POST"]),
+    Route("/admin/events/{slug}/publish", publish_event, methods=["POST"]),
     Route("/admin/events/{slug}/delete", delete_event_page, methods=["GET"]),
     Route("/admin/events/{slug}/delete", delete_event_submit, methods=["POST"]),
     *_part_routes(AGENDA),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -10,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smartrlp.models.common import Health
-from smartrlp.services import events
+from smartrlp.services import events, phases
 from smartrlp.web import openapi
 from smartrlp.web.endpoint import Endpoints
 from smartrlp.web.http import app_state, json_response
@@ -40,7 +41,14 @@ async def openapi_document(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    return render(request, "home.html", events=await events.listed_events(app_state(request).db))
+    """Live events first, then the upcoming ones (soonest first), then the past ones (latest first)."""
+    listed = await events.listed_events(app_state(request).db)
+    now = datetime.now(UTC)
+    grouped: dict[str, list[dict[str, Any]]] = {"live": [], "before": [], "after": []}
+    for event in listed:
+        grouped[phases.phase(event["starts_at"], event["ends_at"], now)].append(event)
+    grouped["before"].sort(key=lambda e: e["starts_at"] or "")
+    return render(request, "home.html", events=listed, grouped=grouped)
 
 
 routes = [*api.routes, Route("/", home, methods=["GET"])]

@@ -125,7 +125,11 @@ async def _react(client: LiveClient, data: dict[str, Any]) -> None:
     if client.device is None:
         await client.send({"type": protocol.ERROR, "code": "no_device", "message": "Load the page first."})
         return
-    reactions.react(app_state(client.websocket).reactions, client.event_id, body, device=client.device)
+    state = app_state(client.websocket)
+    try:
+        await reactions.react(state.ctx, state.reactions, client.event_id, body, device=client.device)
+    except ApiError as error:  # before the start or after the end
+        await client.send({"type": protocol.ERROR, "code": error.code, "message": error.message})
 
 
 async def _act(client: LiveClient, data: dict[str, Any], too_large: bool) -> None:

@@ -75,6 +75,6 @@ export function showAgenda(event) {
   const summary = $("[data-agenda-now]");
   if (!summary) return;
   const current = currentAgendaItem(event);
-  const text = current ? ` – jetzt: ${current.item.title}` : "";
+  const text = current ? " – " + t("jetzt: {title}", { title: current.item.title }) : "";
   if (summary.textContent !== text) summary.textContent = text;
 }

@@ -25,11 +25,38 @@ export function countdownText(event, now = Date.now()) {
   return `(${text})`;
 }
 
-/** "0:42:13": when in the stream a question was answered, counted from the planned start. */
-export function streamOffset(event, iso) {
+function offsetSeconds(event, iso) {
   if (!event || !event.starts_at || !iso) return null;
   const seconds = Math.round((Date.parse(iso) - Date.parse(event.starts_at)) / 1000);
-  if (seconds < 0) return null;
+  return seconds < 0 ? null : seconds;
+}
+
+const YOUTUBE_HOSTS = ["youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtube-nocookie.com"];
+const FACEBOOK_HOSTS = ["facebook.com", "www.facebook.com", "m.facebook.com", "fb.watch"];
+
+/** The recording at `seconds` in, where the recording is on YouTube or Facebook (both read `t`); else null. */
+export function recordingAt(recordingUrl, seconds) {
+  if (!recordingUrl || seconds === null) return null;
+  let url;
+  try {
+    url = new URL(recordingUrl);
+  } catch {
+    return null;
+  }
+  if (YOUTUBE_HOSTS.includes(url.hostname)) {
+    url.searchParams.set("t", `${seconds}s`);
+  } else if (FACEBOOK_HOSTS.includes(url.hostname)) {
+    url.searchParams.set("t", String(seconds));
+  } else {
+    return null;
+  }
+  return url.toString();
+}
+
+/** "0:42:13": when in the stream a question was answered, counted from the planned start. */
+export function streamOffset(event, iso) {
+  const seconds = offsetSeconds(event, iso);
+  if (seconds === null) return null;
   const pad = (n) => String(n).padStart(2, "0");
   return `${Math.floor(seconds / 3600)}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
 }
@@ -40,11 +67,15 @@ export function renderChapters(list, event, questions) {
     .sort((a, b) => Date.parse(a.answered_at) - Date.parse(b.answered_at));
   const items = answered.map((q) => {
     const offset = streamOffset(event, q.answered_at);
-    return el("li", {},
-      offset ? el("span", { class: "chapter-time" }, offset) : null,
-      el("span", { class: "chapter-text" }, q.text));
+    const link = recordingAt(event && event.recording_url, offsetSeconds(event, q.answered_at));
+    const time = offset ? el("span", { class: "chapter-time" }, offset) : null;
+    const text = el("span", { class: "chapter-text", dir: "auto" }, q.text);
+    if (!link) return el("li", {}, time, text);
+    return el("li", {}, el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, time, " ", text,
+      el("span", { class: "visually-hidden" }, " (" + t("öffnet neues Fenster") + ")")));
   });
-  const signature = JSON.stringify(answered.map((q) => [q.id, q.text, q.answered_at, event && event.starts_at]));
+  const signature = JSON.stringify([event && event.recording_url,
+    answered.map((q) => [q.id, q.text, q.answered_at, event && event.starts_at])]);
   if (list.dataset.signature !== signature) {
     list.dataset.signature = signature;
     list.replaceChildren(...items);

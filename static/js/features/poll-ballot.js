@@ -27,7 +27,7 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
           "data-action": `option-${option.id}`, onclick: () => onVote({ options: [option.id] }),
         },
         el("span", { class: "poll-choice-mark", "aria-hidden": "true" }, chosen ? "✓" : ""),
-        el("span", { class: "poll-choice-label" }, option.label),
+        el("span", { class: "poll-choice-label", dir: "auto" }, option.label),
         chosen ? el("span", { class: "poll-choice-mine" }, t("Ihre Wahl")) : null);
       }));
   }

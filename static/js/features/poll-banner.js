@@ -1,5 +1,5 @@
 // A short, dismissable hint at the bottom of the viewer page that a poll has opened; it leaves by itself once the
-// poll has been in view.
+// poll has been in view, or once the viewer has answered it.
 import { $ } from "../lib/dom.js";
 
 /** `pollStore` says whether the poll is still open, `list` holds the poll cards (`li[data-id]`). */
@@ -29,7 +29,7 @@ export function pollBanner({ pollStore, list }) {
   function update() {
     if (banner.pollId === null) return;
     const poll = pollStore.get(banner.pollId);
-    if (!poll || poll.state !== "open") {
+    if (!poll || poll.state !== "open" || poll.my_ballot) {
       hide();
       return;
     }
@@ -39,6 +39,11 @@ export function pollBanner({ pollStore, list }) {
       banner.observed = li;
       banner.observer.observe(li);
     }
+  }
+
+  /** The viewer answered the poll: the banner's work is done. */
+  function answered(pollId) {
+    if (banner.pollId === pollId) hide();
   }
 
   function goToPoll(pollId) {
@@ -63,5 +68,5 @@ export function pollBanner({ pollStore, list }) {
     });
   }
 
-  return { show, update, setUp };
+  return { show, update, setUp, answered };
 }

@@ -118,6 +118,8 @@ export class ReactionMeter {
     this.summaryAt = Date.now();
     const parts = REACTION_KINDS.filter((kind) => this.counts[kind] > 0)
       .map((kind) => `${REACTIONS[kind].label} ${this.counts[kind]}`);
-    this.summary.textContent = `Reaktionen der letzten ${this.window} Sekunden: ${parts.length ? parts.join(", ") : "keine"}.`;
+    this.summary.textContent = parts.length
+      ? t("Reaktionen der letzten {seconds} Sekunden: {counts}.", { seconds: this.window, counts: parts.join(", ") })
+      : t("Reaktionen der letzten {seconds} Sekunden: keine.", { seconds: this.window });
   }
 }

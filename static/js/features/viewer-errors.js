@@ -3,6 +3,7 @@ import { t } from "../lib/i18n.js";
 
 export const ERROR_TEXTS = Object.freeze({
   questions_closed: t("Zurzeit werden keine Fragen angenommen."),
+  event_ended: t("Die Veranstaltung ist beendet: Es werden keine neuen Fragen mehr angenommen."),
   not_votable: t("Diese Frage kann nicht mehr unterstützt werden."),
   body_too_large: t("Der Text ist zu lang."),
   rate_limited: t("Bitte warten Sie einen Moment, bevor Sie die nächste Frage stellen."),

@@ -8,10 +8,13 @@ import { pollBanner } from "./poll-banner.js";
 import { pollTitleId, renderBallotForm } from "./poll-ballot.js";
 import { renderResults } from "./poll-results.js";
 import { describeBallot, PollStore } from "./polls.js";
+import { eventPhase } from "./phase.js";
 import { ERROR_TEXTS } from "./viewer-errors.js";
 
 const POLL_ERROR_TEXTS = {
   poll_not_open: t("Diese Umfrage ist bereits beendet."),
+  event_ended: t("Die Veranstaltung ist beendet: Umfragen sind geschlossen."),
+  event_not_started: t("Die Veranstaltung hat noch nicht begonnen."),
   poll_not_found: t("Diese Umfrage gibt es nicht mehr."),
   blocked_text: t("Dieses Wort können wir nicht anzeigen."),
   body_too_large: t("Der Text ist zu lang."),
@@ -36,7 +39,7 @@ function pollErrorText(poll, error) {
 
 function pollResultsView(poll) {
   const results = renderResults(poll, {
-    mine: poll.my_ballot, heading: poll.state === "closed" ? "Endergebnis" : "Zwischenstand",
+    mine: poll.my_ballot, heading: poll.state === "closed" ? t("Endergebnis") : t("Zwischenstand"),
   });
   if (results) return results;
   if (poll.results_visibility === "after_close" && poll.state === "open") {
@@ -48,13 +51,15 @@ function pollResultsView(poll) {
   return null;
 }
 
-export function viewerPolls({ urls, actions }) {
+/** `currentEvent()` gives the event as the page last heard of it (for its phase). */
+export function viewerPolls({ urls, actions, currentEvent = () => null }) {
   const pollStore = new PollStore();
   const pollList = $("[data-poll-list]");
   const pollDrafts = new Map(); // poll id -> what was chosen or typed but not sent yet ({options, text})
   const pollFeedback = new Map(); // poll id -> {text, kind}: the last answer's outcome
   const pollBusy = new Set();
   const pollPending = new Map(); // poll id -> the answer given while the previous one was still on its way
+  const seenOpen = new Set(); // polls this page showed running: once closed they stay unfolded
   const banner = pollBanner({ pollStore, list: pollList });
 
   /** Open polls first (in the moderators' order), then finished ones that still have something to show. */
@@ -86,6 +91,7 @@ export function viewerPolls({ urls, actions }) {
     try {
       const result = await actions.act("ballot", { poll_id: poll.id, ...body });
       pollStore.setBallot(poll.id, result.ballot);
+      banner.answered(poll.id);
       const draft = draftFor(poll.id);
       if (result.ballot && typeof result.ballot.text === "string") draft.text = result.ballot.text;
       if (result.ballot && result.ballot.options) draft.options = new Set(result.ballot.options);
@@ -106,30 +112,47 @@ export function viewerPolls({ urls, actions }) {
     const feedback = pollFeedback.get(poll.id);
     li.className = `poll-card state-${poll.state}`;
     li.id = `poll-${poll.id}`;
-    li.append(el("div", { class: "poll-head" },
-      el("h3", { class: "poll-title", id: pollTitleId(poll), tabindex: "-1" }, poll.title),
-      el("span", { class: `badge badge-poll-${poll.state}` },
-        open ? [el("span", { "aria-hidden": "true" }, "● "), t("Läuft")] : t("Umfrage beendet"))));
-    if (open) {
-      li.append(renderBallotForm(poll, {
-        draft: draftFor(poll.id),
-        onVote: (body) => votePoll(poll, body),
-        onInvalid: (text) => showPollFeedback(poll.id, text, "error"),
-      }));
+    if (!open) {
+      // A finished poll is one line; its result and the viewer's answer are one tap away.
+      const details = el("details", { class: "poll-closed" },
+        el("summary", { class: "poll-closed-summary" },
+          el("h3", { class: "poll-closed-title", id: pollTitleId(poll), dir: "auto" }, poll.title),
+          el("span", { class: "poll-closed-state" }, t("Umfrage beendet"))));
+      // One the viewer saw running stays open with its final result: closing it must not take away what is read.
+      if (seenOpen.has(poll.id)) details.open = true;
+      if (mine) details.append(el("p", { class: "poll-mine" }, t("Ihre Antwort:"), " ", el("strong", { dir: "auto" }, describeBallot(poll, mine))));
+      if (feedback && feedback.kind === "error") details.open = true;
+      details.append(el("p", { class: "poll-feedback" + (feedback && feedback.kind === "error" ? " is-error" : "") },
+        feedback && feedback.kind === "error" ? feedback.text : ""));
+      details.append(el("div", { class: "poll-results-slot", "data-results": true }));
+      li.append(details);
+      return;
     }
-    if (mine) li.append(el("p", { class: "poll-mine" }, t("Ihre Antwort:"), " ", el("strong", {}, describeBallot(poll, mine))));
-    const showFeedback = feedback && (open || feedback.kind === "error");
-    li.append(el("p", { class: "poll-feedback" + (showFeedback ? ` is-${feedback.kind}` : mine && open ? " is-ok" : "") },
-      showFeedback ? feedback.text : mine && open ? t("Ihre Antwort wurde gezählt.") : ""));
-    if (open && mine && !(showFeedback && feedback.kind === "error")) {
+    seenOpen.add(poll.id);
+    li.append(el("div", { class: "poll-head" },
+      el("h3", { class: "poll-title", id: pollTitleId(poll), tabindex: "-1", dir: "auto" }, poll.title),
+      el("span", { class: `badge badge-poll-${poll.state}` }, [el("span", { "aria-hidden": "true" }, "● "), t("Läuft")])));
+    li.append(renderBallotForm(poll, {
+      draft: draftFor(poll.id),
+      onVote: (body) => votePoll(poll, body),
+      onInvalid: (text) => showPollFeedback(poll.id, text, "error"),
+    }));
+    if (mine) li.append(el("p", { class: "poll-mine" }, t("Ihre Antwort:"), " ", el("strong", { dir: "auto" }, describeBallot(poll, mine))));
+    const showFeedback = Boolean(feedback);
+    li.append(el("p", { class: "poll-feedback" + (showFeedback ? ` is-${feedback.kind}` : mine ? " is-ok" : "") },
+      showFeedback ? feedback.text : mine ? t("Ihre Antwort wurde gezählt.") : ""));
+    if (mine && !(showFeedback && feedback.kind === "error")) {
       li.append(el("p", { class: "hint" }, t("Sie können Ihre Antwort ändern, solange die Umfrage läuft.")));
     }
     li.append(el("div", { class: "poll-results-slot", "data-results": true }));
   }
 
   const renderPolls = perFrame(() => {
-    const polls = visiblePolls();
+    // Before the start polls are not offered (the server takes no ballots then either).
+    const polls = eventPhase(currentEvent()) === "before" ? [] : visiblePolls();
     $("[data-polls-section]").hidden = polls.length === 0;
+    const sectionLink = $("[data-section-polls]"); // in the section bar: only when there is a poll to reach
+    if (sectionLink) sectionLink.hidden = polls.length === 0;
     $("#polls-heading").textContent = polls.length > 1 ? t("Umfragen") : t("Umfrage");
     // The card is redrawn when the poll itself changes; results (up to four times a second) only in their slot,
     // so a half-filled answer and the keyboard focus stay where they are.
@@ -164,5 +187,5 @@ export function viewerPolls({ urls, actions }) {
     renderPolls();
   }
 
-  return { onMessage, setUpBanner: banner.setUp };
+  return { onMessage, setUpBanner: banner.setUp, render: renderPolls };
 }

@@ -17,7 +17,7 @@ export function viewerQuestions({ store, urls, actions }) {
   function questionMeta(question) {
     const to = addressee(store.event, question);
     return el("p", { class: "question-meta" },
-      el("span", { class: "question-name" }, question.name || t("Anonym")),
+      el("span", { class: "question-name", dir: "auto" }, question.name || t("Anonym")),
       to ? el("span", { class: "question-to" }, to) : null,
       question.status === "answered" ? el("span", { class: "badge badge-answered" }, t("Beantwortet")) : null,
       question.id === store.onAirId ? el("span", { class: "badge badge-on-air" }, t("Auf Sendung")) : null,
@@ -28,7 +28,7 @@ export function viewerQuestions({ store, urls, actions }) {
     if (!question.answer) return null;
     return el("div", { class: "written-answer" },
       el("p", { class: "written-answer-label" }, t("Schriftliche Antwort")),
-      el("p", {}, question.answer));
+      el("p", { dir: "auto" }, question.answer));
   }
 
   function renderPublic(li, question) {
@@ -37,18 +37,19 @@ export function viewerQuestions({ store, urls, actions }) {
     li.className = "question" + (question.id === store.onAirId ? " is-on-air" : "")
       + (question.status === "answered" ? " is-answered" : "");
     const count = votesText(question.votes);
-    const label = voted ? t("Sie unterstützen diese Frage. {count}", { count })
+    // Pressed: the viewer supports the question; pressing again takes the vote back.
+    const label = voted ? t("Sie unterstützen diese Frage. {count}. Erneut drücken nimmt Ihre Stimme zurück.", { count })
       : t("Frage unterstützen. Bisher {count}", { count });
     li.append(
       el("div", { class: "question-body" },
-        el("p", { class: "question-text" }, question.text),
+        el("p", { class: "question-text", dir: "auto" }, question.text),
         questionMeta(question),
         writtenAnswer(question),
         reports.control(question)),
       el("button", {
         type: "button", class: "vote" + (voted ? " is-voted" : ""), "data-action": "vote",
-        "aria-label": label, "aria-pressed": String(voted), disabled: !canVote || voted,
-        onclick: () => vote(question.id),
+        "aria-label": label, "aria-pressed": String(voted), disabled: !canVote,
+        onclick: () => (store.voted.has(question.id) ? unvote(question.id) : vote(question.id)),
       }, el("span", { "aria-hidden": "true" }, "▲"), el("span", { class: "vote-count" }, String(question.votes))),
     );
   }
@@ -56,10 +57,10 @@ export function viewerQuestions({ store, urls, actions }) {
   function renderMine(li, question) {
     li.className = `question mine-item status-${question.status}`;
     li.append(
-      el("p", { class: "question-text" }, question.text),
+      el("p", { class: "question-text", dir: "auto" }, question.text),
       el("p", { class: "question-meta" },
         el("span", { class: `badge badge-${question.status}` }, STATUS_LABELS[question.status]),
-        el("span", { class: "question-name" }, question.name || t("Anonym")),
+        el("span", { class: "question-name", dir: "auto" }, question.name || t("Anonym")),
         addressee(store.event, question) ? el("span", { class: "question-to" }, addressee(store.event, question)) : null),
       ...[writtenAnswer(question)].filter(Boolean), // DOM append() would write "null"
     );
@@ -94,6 +95,19 @@ export function viewerQuestions({ store, urls, actions }) {
     } catch (error) {
       announce(error.code === "rate_limited" ? t("Bitte warten Sie einen Moment, bevor Sie weiter abstimmen.")
         : ERROR_TEXTS[error.code] || t("Die Stimme konnte nicht gezählt werden."));
+    }
+  }
+
+  async function unvote(questionId) {
+    try {
+      const result = await actions.act("unvote", { question_id: questionId });
+      store.voted.delete(questionId);
+      const question = store.questions.get(questionId);
+      if (question) question.votes = result.votes;
+      announce(t("Ihre Stimme wurde zurückgenommen."));
+      render();
+    } catch (error) {
+      announce(ERROR_TEXTS[error.code] || t("Die Stimme konnte nicht zurückgenommen werden."));
     }
   }
 

@@ -53,6 +53,7 @@ export function eventEndpoints(slug) {
   const poll = (id) => `${base}/polls/${id}`;
   return Object.freeze({
     questions: () => `${base}/questions`,
+    questionsReopen: () => `${base}/questions/reopen`,
     question,
     questionVotes: (id) => `${question(id)}/votes`,
     questionReports: (id) => `${question(id)}/reports`,

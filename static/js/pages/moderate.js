@@ -6,6 +6,7 @@ import { moderationNotes } from "../features/moderation/abuse.js";
 import { explain } from "../features/moderation/feedback.js";
 import { setUpPollForm } from "../features/moderation/poll-form.js";
 import { pollsAdmin } from "../features/moderation/polls-admin.js";
+import { questionsWindow } from "../features/moderation/questions-window.js";
 import { moderationQueue } from "../features/moderation/queue.js";
 import { wordFilter } from "../features/moderation/word-filter.js";
 import { QuestionStore } from "../features/questions.js";
@@ -37,7 +38,10 @@ function onMessage(message) {
     return;
   }
   studio.apply(message);
-  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) agenda.update(message.event);
+  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) {
+    agenda.update(message.event);
+    afterTheEnd.update(message.event);
+  }
   polls.onMessage(message);
   const before = message.question ? store.questions.get(message.question.id) : null;
   if (!store.apply(message)) return;
@@ -59,7 +63,11 @@ setUpPollForm({ urls, onCreated: polls.added });
 filter.setUpForm();
 liveStatus(urls.status());
 const agenda = new AgendaControl(document.querySelector("[data-mod-agenda]"), { urls, explain });
-setInterval(() => agenda.update(agenda.event), 30000); // the time left moves on by itself
+const afterTheEnd = questionsWindow(document.querySelector("[data-questions-window]"), { urls, explain });
+setInterval(() => {
+  agenda.update(agenda.event); // the time left moves on by itself
+  afterTheEnd.update(); // and the end comes by itself
+}, 15000);
 const studio = new StudioControl(document.querySelector("[data-studio-control]"), { urls, explain });
 const reactionMeter = new ReactionMeter(document.querySelector("[data-reaction-meter]"));
 const connection = document.querySelector("[data-connection]");

@@ -2,6 +2,7 @@
 import { showAgenda } from "../features/agenda.js";
 import { setUpAskForm } from "../features/ask-form.js";
 import { setUpStream } from "../features/consent.js";
+import { connectionStatusFor, nextBoundary, showEndedConnection, showEventLife } from "../features/event-life.js";
 import { showPhase } from "../features/phase.js";
 import { QuestionStore } from "../features/questions.js";
 import { ReactionMeter, setUpReactionButtons } from "../features/reactions.js";
@@ -23,15 +24,35 @@ const urls = eventEndpoints(config.slug);
 const actions = viewerActions(urls);
 const store = new QuestionStore();
 const questions = viewerQuestions({ store, urls, actions });
-const polls = viewerPolls({ urls, actions });
+const polls = viewerPolls({ urls, actions, currentEvent: () => store.event });
 const studio = studioNow();
 
 function drawAgenda() {
   showAgenda(store.event);
 }
 
+let boundaryTimer = null;
 function drawPhase() {
   showPhase(store.event, [...store.questions.values()]);
+  showEventLife(store.event);
+  showStatus();
+  // The start, the end and the end of reopened questions change the page at that very moment.
+  clearTimeout(boundaryTimer);
+  const wait = nextBoundary(store.event) - Date.now();
+  if (wait > 0 && wait < 86400000) {
+    boundaryTimer = setTimeout(() => {
+      drawPhase();
+      polls.render();
+    }, wait + 50);
+  }
+}
+
+// The connection's last state, shown as "ended" once the event is over.
+let lastStatus = { state: "connecting" };
+function showStatus(status = lastStatus) {
+  lastStatus = status;
+  const shown = connectionStatusFor(status, store.event);
+  if (!showEndedConnection(connection, shown)) showConnection(connection, shown);
 }
 
 function onMessage(message) {
@@ -44,7 +65,10 @@ function onMessage(message) {
   const before = store.questions.get(message.question?.id);
   if (!store.apply(message)) return;
   questions.announceChange(message, before);
-  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) drawAgenda();
+  if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) {
+    drawAgenda();
+    polls.render();
+  }
   drawPhase();
   questions.render();
 }
@@ -60,7 +84,7 @@ questions.loadReported();
 // What the video shows waits until this viewer's video shows it (stream-delay.js); the rest comes at once.
 const video = waitForTheVideo({ apply: onMessage, event: () => store.event, phoneOnly: config.phone_only });
 const live = connectLive({
-  slug: config.slug, onMessage: video.receive, onPong: video.onPong, onStatus: (status) => showConnection(connection, status),
+  slug: config.slug, onMessage: video.receive, onPong: video.onPong, onStatus: showStatus,
 });
 actions.useSocket(live);
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
@@ -68,4 +92,5 @@ setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 setInterval(() => {
   drawAgenda();
   drawPhase(); // the start and the end come by themselves
-}, 30000);
+  polls.render();
+}, 15000);
