@@ -126,16 +126,18 @@ export function presenterScreen({ questions, polls, state }) {
     const changedPoll = mode === "poll" ? drawPoll() : false;
     if (mode !== "poll") lastPollSig = "";
     const title = questions.event ? questions.event.title : null;
+    let changedTitle = false;
     if (title && idleTitle.textContent !== title) {
       idleTitle.textContent = title;
       $("[data-event-title]").textContent = title;
+      changedTitle = true; // a new title must be fitted again, or it keeps the size of the old one
     }
     const next = nextQuestions().slice(0, NEXT_COUNT);
     const list = $("[data-next-list]");
     renderKeyed(list, next, renderNext);
     $("[data-next-empty]").hidden = next.length > 0;
     hideCutOff(list);
-    refit(changedQuestion || changedPoll || mode !== fitted.mode);
+    refit(changedQuestion || changedPoll || changedTitle || mode !== fitted.mode);
     drawAgenda();
   });
 
