@@ -208,3 +208,40 @@ def test_on_air_switches_the_screen_in_the_same_change_unless_pinned(desk: Desk)
     # Choosing the question view unpins.
     shown = jana.http.put(f"{desk.api}/screen", json={"mode": "question", "pinned": True})
     assert shown.json() == {"mode": "question", "poll_id": None, "pinned": False}
+
+
+# ---------------------------------------------------------------- word clouds
+
+
+def test_word_clouds_keep_the_spelling_most_people_used_and_take_up_to_three_words(desk: Desk) -> None:
+    jana = desk.moderator("jana")
+    created = jana.http.post(f"{desk.api}/polls", json={"title": "Was fehlt?", "kind": "words", "words_per_device": 3})
+    assert created.status_code == 201, created.text
+    poll = created.json()
+    assert poll["words_per_device"] == 3
+    assert jana.http.patch(f"{desk.api}/polls/{poll['id']}", json={"state": "open"}).status_code == 200
+    votes = f"{desk.api}/polls/{poll['id']}/votes"
+    for words in (["wlan", "Bürgernähe"], ["WLAN"], ["WLAN", "bürgernähe", "Bürgernähe!"], ["Radwege"]):
+        response = desk.viewer().http.post(votes, json={"words": words})
+        assert response.status_code == 201, response.text
+    results = jana.http.get(f"{desk.api}/polls/{poll['id']}").json()["results"]
+    assert results["words"] == [
+        {"text": "WLAN", "count": 3},
+        {"text": "Bürgernähe", "count": 2},
+        {"text": "Radwege", "count": 1},
+    ]
+    device = desk.viewer()
+    too_many = device.http.post(votes, json={"words": ["a1", "b2", "c3", "d4"]})
+    assert error_of(too_many, 422)["code"] == "invalid"
+    both = device.http.post(votes, json={"text": "x", "words": ["y"]})
+    assert error_of(both, 422)["code"] == "invalid"
+    mine = device.http.post(votes, json={"words": ["Glasfaser", "Bus"]})
+    assert mine.json()["ballot"] == {"text": "Glasfaser", "words": ["Glasfaser", "Bus"]}
+    # One word per device unless the poll says otherwise; other kinds have no such setting.
+    single = jana.http.post(f"{desk.api}/polls", json={"title": "Ein Wort", "kind": "words"}).json()
+    assert single["words_per_device"] == 1
+    rating = jana.http.post(f"{desk.api}/polls", json={"title": "Note", "kind": "rating", "words_per_device": 2})
+    assert error_of(rating, 422)["code"] == "invalid"
+    jana.http.patch(f"{desk.api}/polls/{single['id']}", json={"state": "open"})
+    two = desk.viewer().http.post(f"{desk.api}/polls/{single['id']}/votes", json={"words": ["a1", "b2"]})
+    assert error_of(two, 422)["code"] == "invalid"

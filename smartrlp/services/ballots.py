@@ -15,11 +15,13 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
+from smartrlp.core.wordfilter import word_key
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.models.polls import CHOICE_KINDS, CastBallot
 from smartrlp.realtime import protocol
@@ -30,6 +32,8 @@ from smartrlp.services.context import Context
 log = logging.getLogger("smartrlp.ballots")
 
 WORDS_SHOWN = 60
+# A ballot with several words keeps them in its one `word` column, one per line (a word never holds a line break).
+WORD_SEPARATOR = "\n"
 
 Reader = Database | Transaction
 
@@ -81,11 +85,26 @@ async def compute_results(
         mean = round(sum(v * n for v, n in counts.items()) / total, 2) if total else None
         return {"total": total, "values": values, "mean": mean}
     rows = await conn.fetchall(
-        "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY word "
-        "ORDER BY n DESC, word ASC LIMIT :limit",
-        {"poll_id": poll_id, "limit": WORDS_SHOWN},
+        "SELECT word FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 ORDER BY created_at, device_id",
+        {"poll_id": poll_id},
     )
-    return {"total": total, "words": [{"text": r["word"], "count": int(r["n"])} for r in rows]}
+    return {"total": total, "words": word_cloud(row["word"] for row in rows)}
+
+
+def word_cloud(ballots: Iterable[str], shown: int = WORDS_SHOWN) -> list[dict[str, Any]]:
+    """The most named words: grouped without regard to case, each in the spelling most people used ("WLAN" over
+    "wlan"; a tie goes to the spelling given first), a word counted once per ballot, most named first."""
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for ballot in ballots:
+        for word in dict.fromkeys(ballot.split(WORD_SEPARATOR)):
+            key = word_key(word)
+            spellings.setdefault(key, Counter())[word] += 1
+        for key in {word_key(word) for word in ballot.split(WORD_SEPARATOR)}:
+            counts[key] += 1
+    # Counter.most_common keeps the order of first appearance among equal counts: the earliest spelling wins a tie.
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:shown]
+    return [{"text": spellings[key].most_common(1)[0][0], "count": count} for key, count in top]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +116,15 @@ class Ballot:
     device_id: str
     option_ids: tuple[int, ...] | None = None
     value: int | None = None
-    word: str | None = None
+    word: str | None = None  # a word cloud's words, one per line
 
     def as_json(self) -> dict[str, Any]:
         if self.option_ids is not None:
             return {"options": list(self.option_ids)}
         if self.value is not None:
             return {"value": self.value}
-        return {"text": self.word}
+        words = (self.word or "").split(WORD_SEPARATOR)
+        return {"text": words[0], "words": words}
 
 
 @dataclass(slots=True)
@@ -356,9 +376,10 @@ class BallotTarget:
     max_choices: int | None
     scale_max: int | None
     option_ids: frozenset[int]
+    words_per_device: int = 1
 
 
-_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max"
+_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max, p.words_per_device"
 
 
 async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
@@ -384,6 +405,7 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         max_choices=row["max_choices"],
         scale_max=row["scale_max"],
         option_ids=frozenset(json.loads(row["option_ids"])),
+        words_per_device=int(row["words_per_device"] or 1),
     )
 
 
@@ -395,7 +417,9 @@ def _answer_field(kind: str) -> str:
 def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
     """The ballot `body` makes for this poll, checked against its kind, options and scale."""
     wanted = _answer_field(target.kind)
-    unexpected = sorted(body.model_fields_set - {wanted})
+    # A word cloud takes one word as `text`, or a list of them as `words`.
+    allowed = {"text", "words"} if target.kind == "words" else {wanted}
+    unexpected = sorted(body.model_fields_set - allowed)
     if unexpected:
         raise invalid(f"A {target.kind} poll takes '{wanted}', not '{unexpected[0]}'.", unexpected[0])
     base = {"event_id": target.event_id, "poll_id": target.poll_id, "device_id": device}
@@ -414,9 +438,16 @@ def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
         if body.value is None or body.value > scale:
             raise invalid(f"'value' must be a whole number from 1 to {scale}.", "value")
         return Ballot(**base, value=body.value)
-    if body.text is None:
+    if body.text is not None and body.words is not None:
+        raise invalid("Send either 'text' or 'words', not both.", "words")
+    words = [body.text] if body.text is not None else body.words
+    if not words:
         raise invalid("'text' is required.", "text")
-    return Ballot(**base, word=body.text)
+    words = list(dict.fromkeys(words))  # the same word twice counts once
+    if len(words) > target.words_per_device:
+        limit = target.words_per_device
+        raise invalid(f"This word cloud takes at most {limit} word{'s' if limit > 1 else ''} per device.", "words")
+    return Ballot(**base, word=WORD_SEPARATOR.join(words))
 
 
 async def cast(
@@ -429,7 +460,9 @@ async def cast(
     if ballot.word is not None:
         # The shipped lists and the words the moderators added for this event.
         word_filter = await screening.filter_for(ctx.db, ctx.word_filter, target.event_id)
-        if word_filter.blocks(ballot.word):
-            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
+        words = ballot.word.split(WORD_SEPARATOR)
+        if any(word_filter.blocks(word) for word in words):
+            field = "text" if body.text is not None else "words"
+            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": field})
     replaced = await writer.submit(ballot)
     return {"poll_id": target.poll_id, "ballot": ballot.as_json(), "replaced": replaced}

@@ -52,14 +52,14 @@ export function activityPanel({ store, urls, myId, undoEntry }) {
     });
   }
 
-  /** The name of whoever changed the question last, from the list (null if not known). */
+  /** Who changed the question last, from the list: {name, mine}, or null if not known. */
   function lastBy(questionId) {
     let found = null;
     for (const entry of entries.values()) {
       if (entry.questions.some((q) => q.id === questionId) && (!found || entry.id > found.id)) found = entry;
     }
     if (!found) return null;
-    return found.moderator_id === myId ? t("Sie selbst") : found.moderator;
+    return { name: found.moderator, mine: found.moderator_id === myId };
   }
 
   function describe(entry) {

@@ -72,9 +72,10 @@ export function createEditor(kind, question, { save, stop, whoChanged }) {
     const who = whoChanged(question);
     notice.hidden = false;
     notice.replaceChildren(
-      el("p", { class: "edit-conflict-head" }, who
-        ? t("{name} hat das inzwischen geändert:", { name: who })
-        : t("Jemand anderes hat das inzwischen geändert:")),
+      el("p", { class: "edit-conflict-head" }, who && who.mine
+        ? t("Sie haben das inzwischen an anderer Stelle geändert (anderes Fenster oder Gerät):")
+        : who && who.name ? t("{name} hat das inzwischen geändert:", { name: who.name })
+          : t("Jemand anderes hat das inzwischen geändert:")),
       el("blockquote", { class: "edit-conflict-theirs" }, theirs.value || t("(leer)")),
       merging
         ? el("p", { class: "hint" }, t("Führen Sie beide Fassungen im Feld zusammen und speichern Sie dann."))

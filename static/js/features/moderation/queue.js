@@ -189,13 +189,19 @@ export function moderationQueue({ store, urls, abuse, view, myId }) {
         // A held question goes on air only after its own approval (the server refuses it, too).
         return [approve(t("Freigeben")), held ? null : air, edit, reject];
       case "approved":
+        // During the event written answers are rare (they wait under "Mehr"); after it they are the work.
         return [air, actionButton(t("Beantwortet"), "answered", status("answered"), "button-small", { "aria-keyshortcuts": "D" }),
-          edit, reject];
+          edit, eventIsOver() ? answer : null, reject];
       case "answered":
         return [approve(t("Wieder freigeben")), edit, answer];
       default:
         return [approve(t("Doch freigeben")), edit];
     }
+  }
+
+  function eventIsOver() {
+    const ends = store.event && store.event.ends_at;
+    return Boolean(ends) && Date.parse(ends) < Date.now();
   }
 
   function ageOf(question) {
@@ -209,7 +215,7 @@ export function moderationQueue({ store, urls, abuse, view, myId }) {
     const starred = view.isStarred(question.id);
     const more = el("details", { class: "card-more", open: moreOpen.has(question.id) },
       el("summary", {}, t("Mehr")),
-      question.status === "approved" && !editors.has(question.id)
+      question.status === "approved" && !editors.has(question.id) && !eventIsOver()
         ? el("div", { class: "actions" }, actionButton(question.answer ? t("Antwort ändern") : t("Schriftlich antworten"),
           "answer", () => openEditor(question, "answer"), "button-quiet button-small")) : null,
       abuse.abuseActions(question), ...abuse.historyParts(question));
@@ -243,7 +249,7 @@ export function moderationQueue({ store, urls, abuse, view, myId }) {
 
   function renderCard(li, question) {
     li.className = "question mod-card" + (store.onAirId === question.id ? " is-on-air" : "")
-      + (view.isSelected(question.id) ? " is-selected" : "");
+      + (view.isSelected(question.id) ? " is-selected" : "") + (editors.has(question.id) ? " is-editing" : "");
     li.tabIndex = -1;
     li.setAttribute("aria-label", shorten(question.text));
     const parts = cardParts(question);
