@@ -215,8 +215,40 @@ def test_on_air_switches_the_presenter_screen_from_a_poll(
     presenter = page.context.new_page()  # the same login: the presenter screen of the moderator
     presenter.on("pageerror", lambda error: pages.problems.append(f"presenter: {error}"))
     presenter.goto(f"{event.server.url}/e/{event.slug}/present")
+    overlay = page.context.new_page()
+    overlay.on("pageerror", lambda error: pages.problems.append(f"overlay: {error}"))
+    overlay.goto(f"{event.server.url}/e/{event.slug}/overlay")
     expect(presenter.locator("[data-stage]")).to_have_attribute("data-mode", "poll")
+    expect(overlay.locator("[data-panel].is-shown")).to_contain_text("Wie kommen Sie her?")
     card(page, question).get_by_role("button", name="Auf Sendung").click()
     expect(presenter.locator("[data-stage]")).to_have_attribute("data-mode", "question", timeout=WAIT)
     expect(presenter.locator("[data-question-text]")).to_have_text("Wird der Bahnhof barrierefrei?")
+    expect(overlay.locator("[data-panel].is-shown")).to_contain_text("Wird der Bahnhof barrierefrei?")
     expect(page.get_by_role("radio", name="Die Frage auf Sendung")).to_be_checked()
+
+
+def test_presenter_key_n_on_the_title_slide_shows_the_next_question_at_presenter_size(
+    pages: Pages, event: Event, shared_moderator_credentials: tuple[str, str]
+) -> None:
+    question = event.ask("Kommt der Radweg nach Otterberg?", "Lukas")
+    event.moderate(question, status="approved")
+    present = f"/e/{event.slug}/present"
+    page = log_in(
+        pages,
+        event.server,
+        f"/login?next={present}",
+        shared_moderator_credentials,
+        lands_on=present,
+        viewport={"width": 1920, "height": 1080},
+    )
+    stage = page.locator("[data-stage]")
+    expect(stage).to_have_attribute("data-mode", "none")
+    title = page.locator("[data-idle-title]")
+    expect(title).to_have_text("Bürgerdialog Konsole")
+    # At presenter size on 1080p: far larger than body text.
+    size = float(title.evaluate("element => getComputedStyle(element).fontSize").removesuffix("px"))
+    assert size >= 64, f"the title slide's title is {size}px"
+    expect(page.get_by_role("complementary", name="Als Nächstes").get_by_role("listitem")).to_have_count(1)
+    page.keyboard.press("n")
+    expect(stage).to_have_attribute("data-mode", "question")
+    expect(page.locator("[data-question-text]")).to_have_text("Kommt der Radweg nach Otterberg?")

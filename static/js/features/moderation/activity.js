@@ -62,10 +62,15 @@ export function activityPanel({ store, urls, myId, undoEntry }) {
     return { name: found.moderator, mine: found.moderator_id === myId };
   }
 
+  /** The question as it is now (a later edit renames it here too), else as the entry knew it. */
+  function textOf(q) {
+    return store.questions.get(q.id)?.text ?? q.text;
+  }
+
   function describe(entry) {
     const what = KIND_TEXTS[entry.kind] || entry.kind;
     const subject = entry.questions.length === 1
-      ? `„${shorten(entry.questions[0].text)}“`
+      ? `„${shorten(textOf(entry.questions[0]))}“`
       : t("{count} Fragen", { count: entry.questions.length });
     return `${subject} ${what}`;
   }
@@ -85,7 +90,7 @@ export function activityPanel({ store, urls, myId, undoEntry }) {
 
   const render = perFrame(() => {
     const newest = [...entries.values()].sort((a, b) => b.id - a.id).slice(0, SHOWN);
-    const signature = JSON.stringify(newest.map((e) => [e.id, e.undone_at, undoable(e), e.questions.map((q) => q.text)]));
+    const signature = JSON.stringify(newest.map((e) => [e.id, e.undone_at, undoable(e), e.questions.map(textOf)]));
     empty.hidden = newest.length > 0;
     if (list.dataset.sig === signature) return;
     // Keep focus on the row's button when the list is redrawn under it.

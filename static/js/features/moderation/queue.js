@@ -173,7 +173,9 @@ export function moderationQueue({ store, urls, abuse, view, myId }) {
     const onAir = store.onAirId === question.id;
     const held = abuse.isHeld(question);
     const status = (value) => () => setStatus(question, value);
-    const air = actionButton(onAir ? t("Von Sendung nehmen") : t("Auf Sendung"), onAir ? "off-air" : "on-air",
+    // The dot is decoration: the button's name stays "Auf Sendung".
+    const air = actionButton(onAir ? t("Von Sendung nehmen") : [el("span", { "aria-hidden": "true" }, "● "), t("Auf Sendung")],
+      onAir ? "off-air" : "on-air",
       () => toggleAir(question), onAir ? "button-small" : "button-small button-air", { "aria-keyshortcuts": "O" });
     const edit = editors.has(question.id) ? null : actionButton(t("Bearbeiten"), "edit", () => openEditor(question, "text"),
       "button-quiet button-small", { "aria-keyshortcuts": "E" });
