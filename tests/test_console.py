@@ -215,10 +215,10 @@ def test_on_air_switches_the_screen_in_the_same_change_unless_pinned(desk: Desk)
 
 def test_word_clouds_keep_the_spelling_most_people_used_and_take_up_to_three_words(desk: Desk) -> None:
     jana = desk.moderator("jana")
-    created = jana.http.post(f"{desk.api}/polls", json={"title": "Was fehlt?", "kind": "words", "words_per_device": 3})
+    created = jana.http.post(f"{desk.api}/polls", json={"title": "Was fehlt?", "kind": "words", "max_words": 3})
     assert created.status_code == 201, created.text
     poll = created.json()
-    assert poll["words_per_device"] == 3
+    assert poll["max_words"] == 3
     assert jana.http.patch(f"{desk.api}/polls/{poll['id']}", json={"state": "open"}).status_code == 200
     votes = f"{desk.api}/polls/{poll['id']}/votes"
     for words in (["wlan", "Bürgernähe"], ["WLAN"], ["WLAN", "bürgernähe", "Bürgernähe!"], ["Radwege"]):
@@ -239,8 +239,8 @@ def test_word_clouds_keep_the_spelling_most_people_used_and_take_up_to_three_wor
     assert mine.json()["ballot"] == {"text": "Glasfaser", "words": ["Glasfaser", "Bus"]}
     # One word per device unless the poll says otherwise; other kinds have no such setting.
     single = jana.http.post(f"{desk.api}/polls", json={"title": "Ein Wort", "kind": "words"}).json()
-    assert single["words_per_device"] == 1
-    rating = jana.http.post(f"{desk.api}/polls", json={"title": "Note", "kind": "rating", "words_per_device": 2})
+    assert single["max_words"] == 1
+    rating = jana.http.post(f"{desk.api}/polls", json={"title": "Note", "kind": "rating", "max_words": 2})
     assert error_of(rating, 422)["code"] == "invalid"
     jana.http.patch(f"{desk.api}/polls/{single['id']}", json={"state": "open"})
     two = desk.viewer().http.post(f"{desk.api}/polls/{single['id']}/votes", json={"words": ["a1", "b2"]})

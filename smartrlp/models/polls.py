@@ -65,10 +65,10 @@ Position = Annotated[int, Field(ge=1, le=MAX_INT64, description="1-based place i
 
 ScaleMax = Annotated[Scale | None, Field(description=f"Rating only (default {DEFAULT_SCALE}).")]
 # How many words one device may give to a word cloud.
-WORDS_PER_DEVICE_MAX = 3
-WordsPerDevice = Annotated[
+MAX_WORDS = 3
+MaxWords = Annotated[
     int | None,
-    Field(ge=1, le=WORDS_PER_DEVICE_MAX, description="Word clouds only: words per device, 1 to 3 (default 1)."),
+    Field(ge=1, le=MAX_WORDS, description="Word clouds only: words per device, 1 to 3 (default 1)."),
 ]
 Title = Text("poll_title")
 
@@ -81,7 +81,7 @@ class CreatePoll(Body):
     options: Labels | None = None
     max_choices: MaxChoices | None = None
     scale_max: ScaleMax = None
-    words_per_device: WordsPerDevice = None
+    max_words: MaxWords = None
     results_visibility: Visibility = "live"
 
 
@@ -95,11 +95,11 @@ class UpdatePoll(Body):
     options: Labels | None = None
     max_choices: MaxChoices | None = None
     scale_max: ScaleMax = None
-    words_per_device: WordsPerDevice = None
+    max_words: MaxWords = None
 
 
 # The fields of UpdatePoll that edit a draft's content (the others work in any state).
-CONTENT_FIELDS = ("title", "options", "max_choices", "scale_max", "words_per_device")
+CONTENT_FIELDS = ("title", "options", "max_choices", "scale_max", "max_words")
 
 
 # --------------------------------------------------------------------------- ballots
@@ -138,8 +138,8 @@ class CastBallot(Body):
     options: Omittable(ChosenOptions) = None
     value: Omittable(Rating) = None
     text: Omittable(Word) = None
-    words: Omittable(Annotated[list[Word], Field(min_length=1, max_length=WORDS_PER_DEVICE_MAX)]) = Field(
-        default=None, description="Word polls with more than one word per device: up to `words_per_device` words."
+    words: Omittable(Annotated[list[Word], Field(min_length=1, max_length=MAX_WORDS)]) = Field(
+        default=None, description="Word polls with more than one word per device: up to `max_words` words."
     )
 
 
@@ -222,7 +222,7 @@ class Poll(Reply):
     position: int = Field(ge=1)
     max_choices: int | None
     scale_max: Scale | None
-    words_per_device: int | None = Field(description="Word clouds: how many words a device may give (1 to 3).")
+    max_words: int | None = Field(description="Word clouds: how many words a device may give (1 to 3).")
     options: list[PollOption] = Field(description="Choice polls: the options in order; otherwise empty.")
     opened_at: str | None = Field(json_schema_extra={"format": "date-time"})
     closed_at: str | None = Field(json_schema_extra={"format": "date-time"})

@@ -376,10 +376,10 @@ class BallotTarget:
     max_choices: int | None
     scale_max: int | None
     option_ids: frozenset[int]
-    words_per_device: int = 1
+    max_words: int = 1
 
 
-_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max, p.words_per_device"
+_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max, p.max_words"
 
 
 async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
@@ -405,7 +405,7 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         max_choices=row["max_choices"],
         scale_max=row["scale_max"],
         option_ids=frozenset(json.loads(row["option_ids"])),
-        words_per_device=int(row["words_per_device"] or 1),
+        max_words=int(row["max_words"] or 1),
     )
 
 
@@ -444,8 +444,8 @@ def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
     if not words:
         raise invalid("'text' is required.", "text")
     words = list(dict.fromkeys(words))  # the same word twice counts once
-    if len(words) > target.words_per_device:
-        limit = target.words_per_device
+    if len(words) > target.max_words:
+        limit = target.max_words
         raise invalid(f"This word cloud takes at most {limit} word{'s' if limit > 1 else ''} per device.", "words")
     return Ballot(**base, word=WORD_SEPARATOR.join(words))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartrlp.db.store import Database
-from smartrlp.models.polls import WORDS_PER_DEVICE_MAX
+from smartrlp.models.polls import MAX_WORDS
 from smartrlp.services.ballots import WORDS_SHOWN, word_cloud
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.polls import POLL_COLUMNS, poll_json
@@ -75,7 +75,7 @@ async def _poll(db: Database, row: sqlite3.Row) -> dict[str, Any]:
             {"poll_id": row["id"]},
         )
         # Grouped and spelt as in the live cloud (services/ballots.word_cloud), only not cut off.
-        results["words"] = word_cloud((r["word"] for r in rows), shown=len(rows) * WORDS_PER_DEVICE_MAX)
+        results["words"] = word_cloud((r["word"] for r in rows), shown=len(rows) * MAX_WORDS)
     return poll
 
 

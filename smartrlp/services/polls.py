@@ -26,7 +26,7 @@ from smartrlp.services.ballots import WORD_SEPARATOR, Reader, ResultsPublisher, 
 from smartrlp.services.context import Context
 
 POLL_COLUMNS = (
-    "id, event_id, position, title, kind, state, results_visibility, max_choices, scale_max, words_per_device, "
+    "id, event_id, position, title, kind, state, results_visibility, max_choices, scale_max, max_words, "
     "version, opened_at, closed_at"
 )
 
@@ -79,7 +79,7 @@ async def poll_json(
         "position": poll["position"],
         "max_choices": poll["max_choices"],
         "scale_max": poll["scale_max"],
-        "words_per_device": poll["words_per_device"] if poll["kind"] == "words" else None,
+        "max_words": poll["max_words"] if poll["kind"] == "words" else None,
         "options": options,
         "opened_at": poll["opened_at"],
         "closed_at": poll["closed_at"],
@@ -169,17 +169,17 @@ def _content(kind: str, body: CreatePoll | UpdatePoll, current: dict[str, Any]) 
         scale_max = scale_max or DEFAULT_SCALE
     elif body.scale_max is not None:
         raise invalid("Only rating polls have 'scale_max'.", "scale_max")
-    words_per_device = current.get("words_per_device") or 1
-    if body.words_per_device is not None:
+    max_words = current.get("max_words") or 1
+    if body.max_words is not None:
         if kind != "words":
-            raise invalid("Only word clouds have 'words_per_device'.", "words_per_device")
-        words_per_device = body.words_per_device
+            raise invalid("Only word clouds have 'max_words'.", "max_words")
+        max_words = body.max_words
     return {
         "title": title,
         "options": options,
         "max_choices": max_choices,
         "scale_max": scale_max,
-        "words_per_device": words_per_device,
+        "max_words": max_words,
     }
 
 
@@ -218,9 +218,9 @@ async def create_poll(ctx: Context, publisher: ResultsPublisher, event_id: int, 
     async with ctx.db.transaction() as tx:
         row = await tx.fetchone(
             "INSERT INTO polls (event_id, position, title, kind, results_visibility, max_choices, scale_max, "
-            "words_per_device, created_at, updated_at) VALUES (:event_id, "
+            "max_words, created_at, updated_at) VALUES (:event_id, "
             "(SELECT COALESCE(MAX(position), 0) + 1 FROM polls WHERE event_id = :event_id), "
-            ":title, :kind, :visibility, :max_choices, :scale_max, :words_per_device, :now, :now) "
+            ":title, :kind, :visibility, :max_choices, :scale_max, :max_words, :now, :now) "
             f"RETURNING {POLL_COLUMNS}",
             {
                 "event_id": event_id,
@@ -229,7 +229,7 @@ async def create_poll(ctx: Context, publisher: ResultsPublisher, event_id: int, 
                 "visibility": body.results_visibility,
                 "max_choices": content["max_choices"],
                 "scale_max": content["scale_max"],
-                "words_per_device": content["words_per_device"],
+                "max_words": content["max_words"],
                 "now": now,
             },
         )
@@ -276,7 +276,7 @@ async def update_poll(
                 "options": [o["label"] for o in await _options(tx, poll_id)],
                 "max_choices": poll["max_choices"],
                 "scale_max": poll["scale_max"],
-                "words_per_device": poll["words_per_device"],
+                "max_words": poll["max_words"],
             }
             content = _content(poll["kind"], body, current)
             changed = {k: v for k, v in content.items() if v != current[k]}

@@ -13,5 +13,5 @@ CREATE INDEX moderation_actions_by_event ON moderation_actions(event_id, id);
 ALTER TABLE events ADD COLUMN screen_pinned INTEGER NOT NULL DEFAULT 0;
 
 -- How many words one device may give to a word cloud (1 to 3).
-ALTER TABLE polls ADD COLUMN words_per_device INTEGER NOT NULL DEFAULT 1
-    CHECK (words_per_device BETWEEN 1 AND 3);
+ALTER TABLE polls ADD COLUMN max_words INTEGER NOT NULL DEFAULT 1
+    CHECK (max_words BETWEEN 1 AND 3);

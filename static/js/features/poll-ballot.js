@@ -98,7 +98,7 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
         el("span", {}, ends.low), el("span", { class: "visually-hidden" }, ", "), el("span", {}, ends.high)));
   }
   // words
-  if ((poll.words_per_device || 1) > 1) return wordsForm(poll, { id, mine, draft, onVote, onInvalid });
+  if ((poll.max_words || 1) > 1) return wordsForm(poll, { id, mine, draft, onVote, onInvalid });
   const input = el("input", {
     id: id.word, name: "text", maxlength: LIMITS.word_answer, autocomplete: "off", autocapitalize: "off", enterkeyhint: "send",
     "aria-describedby": id.count, "data-action": "word",
@@ -132,9 +132,9 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
   return form;
 }
 
-/** A word cloud that takes up to `words_per_device` words: one field per word, the first one required. */
+/** A word cloud that takes up to `max_words` words: one field per word, the first one required. */
 function wordsForm(poll, { id, mine, draft, onVote, onInvalid }) {
-  const count = poll.words_per_device;
+  const count = poll.max_words;
   if (!Array.isArray(draft.words)) draft.words = mine && mine.words ? [...mine.words] : [];
   const inputs = Array.from({ length: count }, (_, index) => {
     const input = el("input", {
@@ -152,7 +152,7 @@ function wordsForm(poll, { id, mine, draft, onVote, onInvalid }) {
       { count, max: LIMITS.word_answer })),
     ...inputs.flatMap((input, index) => [
       el("label", { for: input.id }, t("Wort {number}", { number: index + 1 }),
-        index > 0 ? el("span", { class: "optional" }, " (" + t("freiwillig") + ")") : null),
+        index > 0 ? el("span", { class: "optional" }, " ", t("(freiwillig)")) : null),
       input]),
     el("button", { type: "submit", class: "button button-primary", "data-action": "submit" },
       mine ? t("Wörter ändern") : t("Wörter senden")));
