@@ -21,6 +21,7 @@ from smartrlp.core.device_ids import DeviceSigner
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import Catalogues
 from smartrlp.core.limits import AddressFailures, Limiter, Rate
+from smartrlp.core.logs import check_format
 from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.store import Database
@@ -40,6 +41,7 @@ from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_
 from smartrlp.web.middleware.body_size import BodySizeLimit
 from smartrlp.web.middleware.devices import DeviceCookie
 from smartrlp.web.middleware.language import LanguageSelector
+from smartrlp.web.middleware.overload import LoadShedding
 from smartrlp.web.middleware.proxy import TrustedProxy, parse_networks
 from smartrlp.web.middleware.security import CrossSiteGuard, SecurityHeaders, allowed_origins
 from smartrlp.web.middleware.worker import NoVisitorAddresses, WorkerHeader
@@ -55,6 +57,7 @@ from smartrlp.web.views import (
     live,
     login,
     moderation,
+    operations,
     polls,
     questions,
     reactions,
@@ -69,7 +72,11 @@ log = logging.getLogger("smartrlp")
 async def _secret_key(db: Database, configured: str) -> str:
     if configured:
         return configured
-    # Kept in the database so that cookies stay valid across restarts without any set-up.
+    # Kept in the database so that cookies stay valid across restarts without any set-up. Read first: a restart
+    # on a full disk or a read-only database must still come up and serve what is stored.
+    row = await db.fetchone("SELECT value FROM app_secrets WHERE name = 'secret_key'")
+    if row is not None:
+        return str(row["value"])
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT OR IGNORE INTO app_secrets (name, value) VALUES ('secret_key', :value)",
@@ -80,12 +87,19 @@ async def _secret_key(db: Database, configured: str) -> str:
     return str(row["value"])
 
 
+def _most_in_flight(limiter: Limiter) -> int | None:
+    most = limiter.limits.get("requests_in_flight")
+    return most if isinstance(most, int) else None
+
+
 def create_app(settings: Settings) -> Starlette:
     # Parsed here, so that a mistyped limit or proxy stops `smartrlp serve` at once with a clear message.
     limiter = Limiter.from_setting(settings.limits)
     login_rate = limiter.limits.get("login_address")
     origins = allowed_origins(settings)
     parse_networks(settings.trusted_proxies)
+    parse_networks(settings.metrics_addresses)
+    check_format(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
@@ -127,6 +141,7 @@ def create_app(settings: Settings) -> Starlette:
             async with anyio.create_task_group() as background:
                 # Started for any hub: a lone process's returns at once, a cluster's runs until cancelled.
                 background.start_soon(hub.run)
+                background.start_soon(db.watch_storage)
                 background.start_soon(state.ballots.run)
                 background.start_soon(state.results.run)
                 background.start_soon(state.reactions.run)
@@ -158,6 +173,7 @@ def create_app(settings: Settings) -> Starlette:
             *polls.routes,
             *reactions.routes,
             *studio.routes,
+            *operations.routes,
             *live.routes,
             Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
         ]
@@ -168,6 +184,8 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(transport.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
         Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
+        # Before anything reads a body: a request over the limit costs next to nothing.
+        Middleware(LoadShedding, most_in_flight=_most_in_flight(limiter)),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.
         *(
             [Middleware(CORSMiddleware, allow_origins=cors, allow_methods=["*"], allow_headers=["*"], max_age=600)]

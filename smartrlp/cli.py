@@ -89,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     # serve, not uvicorn.run: on shutdown live connections are closed with 1001 (going away), not cut off.
     options = {"host": args.host, "port": args.port, "log_level": settings.log_level, "access_log": settings.access_log}
+    options["log_format"] = settings.log_format
     if args.workers == 1:
         serve.run(app, **options)
         return 0

@@ -13,7 +13,9 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
+from smartrlp.core.logs import check_format, json_logging_config
 from smartrlp.realtime import protocol
+from smartrlp.web.connections import GuardedHttpProtocol
 from smartrlp.web.transport import LiveWebSocketProtocol
 
 # Open websockets must not hold up a restart for long: clients resume from their last seq.
@@ -26,8 +28,17 @@ WORKER_APP = "smartrlp.app:app_from_env"
 
 
 def config(
-    app: ASGIApp | str, *, host: str, port: int, log_level: str, access_log: bool, **options: object
+    app: ASGIApp | str,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    access_log: bool,
+    log_format: str = "text",
+    **options: object,
 ) -> uvicorn.Config:
+    if check_format(log_format) == "json":
+        options["log_config"] = json_logging_config(log_level)
     return uvicorn.Config(
         app,
         host=host,
@@ -39,7 +50,8 @@ def config(
         # directly. No per-message deflate: it doubled fan-out latency for our small messages and costs a
         # compressor per connection.
         loop="uvloop",
-        http="httptools",
+        # httptools, with a time limit for request headers and a cap of connections per address (web.connections).
+        http=GuardedHttpProtocol,
         ws=LiveWebSocketProtocol,
         ws_per_message_deflate=False,
         # A larger frame closes the connection with 1009 before it is read into memory; frames up to it but over
@@ -55,18 +67,20 @@ def config(
     )
 
 
-def run(app: ASGIApp, *, host: str, port: int, log_level: str, access_log: bool) -> None:
+def run(app: ASGIApp, *, host: str, port: int, log_level: str, access_log: bool, log_format: str = "text") -> None:
     """Serve `app` in this process."""
-    server = uvicorn.Server(config(app, host=host, port=port, log_level=log_level, access_log=access_log))
+    options = {"log_level": log_level, "access_log": access_log, "log_format": log_format}
+    server = uvicorn.Server(config(app, host=host, port=port, **options))  # type: ignore[arg-type]
     server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
 
-def run_workers(workers: int, *, host: str, port: int, log_level: str, access_log: bool) -> None:
+def run_workers(
+    workers: int, *, host: str, port: int, log_level: str, access_log: bool, log_format: str = "text"
+) -> None:
     """Start `workers` processes on one listening socket; each builds its app from the environment."""
-    worker_config = config(
-        WORKER_APP, host=host, port=port, log_level=log_level, access_log=access_log, factory=True, workers=workers
-    )
+    options = {"log_level": log_level, "access_log": access_log, "log_format": log_format}
+    worker_config = config(WORKER_APP, host=host, port=port, factory=True, workers=workers, **options)  # type: ignore[arg-type]
     sock = worker_config.bind_socket()
     Multiprocess(worker_config, sockets=[sock]).run()

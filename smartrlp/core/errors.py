@@ -45,3 +45,21 @@ def conflict(code: str, message: str) -> ApiError:
 class BodyTooLarge(ApiError):
     def __init__(self, limit: int) -> None:
         super().__init__(413, "body_too_large", f"The request body is larger than {limit} bytes.")
+
+
+class StorageUnavailable(ApiError):
+    """The database cannot be written (disk full, file or folder read-only, quota, I/O error): a change is refused
+    before anything was acknowledged, and can be sent again once the operator has freed space."""
+
+    RETRY_AFTER_SECONDS = 30
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(
+            503,
+            "storage_unavailable",
+            "Changes cannot be saved right now because the server's storage is not writable. Reading still works; "
+            "please try again in a minute.",
+            headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)},
+            details={"retry_after": self.RETRY_AFTER_SECONDS},
+        )
+        self.cause = cause

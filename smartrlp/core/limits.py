@@ -71,8 +71,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "login_account": ("10/15m", "failed logins for one account name before it is locked for the period"),
     "login_address": ("30/15m", "failed logins from one address before it is locked for the period"),
     "ws_address": ("1000", "websocket connections open at once from one address"),
+    "http_address": ("1000", "HTTP connections open at once from one address (websockets count under ws_address)"),
+    "requests_in_flight": ("2000", "HTTP requests one server process works on at once; more are answered 503"),
     "ws_messages": ("30/10s", "messages one websocket connection may send"),
 }
+
+
+# Limits that are a number of things open at once rather than a rate.
+AT_ONCE = frozenset({"ws_address", "http_address", "requests_in_flight"})
 
 
 def parse_rate(name: str, raw: str) -> Rate | int | None:
@@ -88,11 +94,11 @@ def parse_rate(name: str, raw: str) -> Rate | int | None:
     if count <= 0:
         raise SettingsError(f"SMARTRLP_LIMITS: {name} must allow at least 1, not {raw!r}")
     if not slash:
-        if name != "ws_address":
+        if name not in AT_ONCE:
             raise SettingsError(f"SMARTRLP_LIMITS: {name} needs a period, like {DEFAULTS[name][0]}")
         return count
-    if name == "ws_address":
-        raise SettingsError("SMARTRLP_LIMITS: ws_address is a number of connections at once, without a period")
+    if name in AT_ONCE:
+        raise SettingsError(f"SMARTRLP_LIMITS: {name} is a number of things at once, without a period")
     return Rate(count, parse_duration(f"SMARTRLP_LIMITS {name}", period_text, 1))
 
 

@@ -66,6 +66,13 @@ class Settings:
     overlay_frame_ancestors: str = field(default="", metadata={"env": "SMARTRLP_OVERLAY_FRAME_ANCESTORS"})
     limits: str = field(default="", metadata={"env": "SMARTRLP_LIMITS"})
     access_log: bool = field(default=False, metadata={"env": "SMARTRLP_ACCESS_LOG"})
+    # Seconds a connection may take to send its complete request headers (web/connections.py).
+    header_timeout: float = field(default=10.0, metadata={"env": "SMARTRLP_HEADER_TIMEOUT", "unit": 1})
+    # Who may read /metrics: a bearer token, or client addresses and networks (web/views/operations.py).
+    metrics_token: str = field(default="", metadata={"env": "SMARTRLP_METRICS_TOKEN"})
+    metrics_addresses: str = field(default="", metadata={"env": "SMARTRLP_METRICS_ADDRESSES"})
+    # "text" (one line per record, for people) or "json" (one object per line, for a log collector).
+    log_format: str = field(default="text", metadata={"env": "SMARTRLP_LOG_FORMAT"})
     templates_dir: Path = TEMPLATES_DIR
     static_dir: Path = STATIC_DIR
 

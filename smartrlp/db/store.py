@@ -13,6 +13,8 @@ still held after that the request gets a clear 503 with Retry-After instead of a
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import sqlite3
 import time
@@ -24,13 +26,17 @@ from typing import Any
 
 import aiosqlite
 
-from smartrlp.core.errors import ApiError
+from smartrlp.core import metrics
+from smartrlp.core.errors import ApiError, StorageUnavailable
 
 Params = Mapping[str, Any] | tuple[Any, ...]
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 # Transactions are short (milliseconds); a write that cannot get the lock within this long means the other
 # workers are overloaded, and waiting longer would only pile up requests.
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger("smartrlp.storage")
+# How often a write is tried while the storage is unavailable (`Database.watch_storage`).
+STORAGE_PROBE_SECONDS = 5.0
 
 
 class DatabaseBusy(ApiError):
@@ -47,6 +53,70 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return isinstance(error, sqlite3.OperationalError) and (
         getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error)
     )
+
+
+# SQLite's answers when the database cannot be written: a full disk or quota (FULL), a read-only file or folder
+# (READONLY; CANTOPEN for a journal it may not create), the disk refusing a write (IOERR: an immutable file, a
+# failing device). The texts catch the same where a driver gives no code.
+_STORAGE_FAULT_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+_STORAGE_FAULT_TEXTS = ("database or disk is full", "readonly database", "disk i/o error", "unable to open database")
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """The cause, for the log, when `error` says the database cannot be written; None for any other error."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = getattr(error, "sqlite_errorcode", None)
+    text = str(error)
+    if (code is None or code & 0xFF not in _STORAGE_FAULT_CODES) and not any(
+        known in text.lower() for known in _STORAGE_FAULT_TEXTS
+    ):
+        return None
+    name = getattr(error, "sqlite_errorname", None)
+    return f"{text} ({name})" if name else text
+
+
+class StorageHealth:
+    """Whether writes reach the disk. A fault is logged when it starts and then once a minute while it lasts, with
+    its cause and the number of writes refused, never with a traceback per request; the first write that commits
+    again ends it."""
+
+    LOG_EVERY_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.cause: str | None = None
+        self.since: str | None = None  # when the fault began, for /healthz and the moderator page
+        self._started = 0.0
+        self._logged_at = 0.0
+        self._refused = 0
+
+    @property
+    def writable(self) -> bool:
+        return self.cause is None
+
+    def failed(self, cause: str) -> StorageUnavailable:
+        now = self.clock()
+        if self.cause is None:
+            self.since, self._started, self._logged_at = utcnow(), now, 0.0
+        self._refused += 1
+        if cause != self.cause or now - self._logged_at >= self.LOG_EVERY_SECONDS:
+            log.error("storage unavailable: %s; %d write(s) refused with 503 so far, reads go on", cause, self._refused)
+            self._logged_at = now
+        self.cause = cause
+        metrics.STORAGE_WRITABLE.set(0)
+        return StorageUnavailable(cause)
+
+    def succeeded(self) -> None:
+        if self.cause is None:
+            return
+        lasted = self.clock() - self._started
+        log.warning("storage writable again after %.0f s (%d write(s) refused)", lasted, self._refused)
+        self.cause = self.since = None
+        self._refused = 0
+        metrics.STORAGE_WRITABLE.set(1)
 
 
 def utcnow() -> str:
@@ -120,6 +190,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.storage = StorageHealth()
 
     async def open(self) -> None:
         try:
@@ -150,15 +221,57 @@ class Database:
             except sqlite3.OperationalError as error:
                 if _is_busy(error):
                     raise DatabaseBusy() from error
+                self._refuse_if_storage_fault(error)
                 raise
             try:
                 yield tx
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                started = time.perf_counter()
+                await self._writer.execute("COMMIT")
+                metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+            except BaseException as error:
+                # After a full disk SQLite may have rolled back by itself already.
+                if self._writer.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._writer.execute("ROLLBACK")
+                self._refuse_if_storage_fault(error)
                 raise
-            await self._writer.execute("COMMIT")
+            self.storage.succeeded()
             for callback in tx._after_commit:
                 callback()
+
+    def _refuse_if_storage_fault(self, error: BaseException) -> None:
+        cause = storage_fault(error)
+        if cause is not None:
+            raise self.storage.failed(cause) from None  # the cause is logged; a traceback would say no more
+
+    async def watch_storage(self, interval: float = STORAGE_PROBE_SECONDS) -> None:
+        """During a storage fault, try a one-row write every `interval`, so that the fault (and /healthz) clears
+        once space is freed even when no visitor writes meanwhile (a load balancer may have stopped sending any)."""
+        while True:
+            await asyncio.sleep(interval)
+            if self.storage.writable:
+                continue
+            if "SQLITE_READONLY" in (self.storage.cause or ""):
+                await self._reopen_writer()
+            with contextlib.suppress(StorageUnavailable, DatabaseBusy):
+                async with self.transaction() as tx:
+                    await tx.execute(
+                        "INSERT INTO storage_probe (id, written_at) VALUES (1, :at) "
+                        "ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at",
+                        {"at": utcnow()},
+                    )
+
+    async def _reopen_writer(self) -> None:
+        """SQLite opens a file it may not write read-only, and the connection stays so after the file is writable
+        again (a restart on a read-only disk, say): a new connection is what notices."""
+        async with self._write_lock:
+            try:
+                fresh = await _connect(self.path, self.busy_timeout_ms)
+            except sqlite3.Error:
+                return  # still not even readable; the next probe tries again
+            stale, self._writer = self._writer, fresh
+            if stale is not None:
+                await stale.close()
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         assert self._reader is not None, "database is not open"

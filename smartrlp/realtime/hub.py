@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 
+from smartrlp.core import metrics
 from smartrlp.realtime.protocol import AUDIENCE_PUBLIC
 
 # The `seq` of a message that is current state rather than a logged change (poll results, reactions):
@@ -116,7 +117,10 @@ class Hub:
         frame = text_frame(broadcast.text)
         for subscriber in subscribers.reached_by(broadcast):
             subscriber.deliver(broadcast, frame)
-        self.busy_seconds += time.perf_counter() - started
+        took = time.perf_counter() - started
+        self.busy_seconds += took
+        metrics.BROADCASTS.inc()
+        metrics.FANOUT_SECONDS.observe(took)
 
     def pause_after(self, interval: float, busy_before: float) -> float:
         """How long a publisher of coalesced state waits: `interval`, or longer when its fan-out was costly."""
@@ -142,6 +146,13 @@ class Hub:
             subscribers = self._subscribers.get(event_id)
             return len(subscribers.all) if subscribers is not None else 0
         return sum(len(s.all) for s in self._subscribers.values())
+
+    def connected_by_event(self) -> dict[int, tuple[int, int]]:
+        """event id -> (viewers, moderators and studio views) connected to this process now."""
+        return {
+            event_id: (len(subs.all) - len(subs.privileged), len(subs.privileged))
+            for event_id, subs in self._subscribers.items()
+        }
 
     def may_reach(self, event_id: int) -> bool:
         """Whether a broadcast for the event may reach anyone, so that costly state need not be computed for none.

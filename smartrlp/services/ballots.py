@@ -175,13 +175,15 @@ class BallotWriter:
         try:
             async with self.db.transaction() as tx:
                 outcomes = await _store_batch(tx, [pending.ballot for pending in batch])
-        except Exception:
-            log.exception("writing %d ballots failed", len(batch))
+        except Exception as error:
+            # A full disk or a busy database is an answer of its own (the store logs the cause once a minute).
+            refusal = error if isinstance(error, ApiError) else None
+            if refusal is None:
+                log.exception("writing %d ballots failed", len(batch))
+                refusal = ApiError(503, "try_again", "Your answer could not be saved; please send it again.")
             for pending in batch:
                 if not pending.done.done():
-                    pending.done.set_exception(
-                        ApiError(503, "try_again", "Your answer could not be saved; please send it again.")
-                    )
+                    pending.done.set_exception(refusal)
             return
         self.batches_written += 1
         touched: set[tuple[int, int]] = set()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 from anyio.abc import TaskStatus
 
+from smartrlp.core.errors import StorageUnavailable
 from smartrlp.db.store import Database, Transaction
 from smartrlp.realtime import protocol
 
@@ -175,6 +176,8 @@ async def _strip_logged_names(tx: Transaction, params: dict[str, object]) -> int
 async def _purge_and_log(db: Database, days: int) -> None:
     try:
         slugs = await purge(db, datetime.now(UTC), days)
+    except StorageUnavailable:
+        return  # the store logs the cause; the next run tries again
     except Exception:
         # A failed purge must not take the live server down with it; the next run tries again.
         log.exception("retention purge failed")

@@ -27,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from smartrlp.core import metrics
+from smartrlp.core.errors import ApiError
 from smartrlp.models.base import Body, parse
 from smartrlp.services import events
 from smartrlp.web.auth import require_moderator
@@ -153,7 +155,7 @@ def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
     # `loads_event=False`: the handler finds the event itself, with what else it needs in the same query (ballots).
     loads_event = "{slug}" in spec.path and spec.loads_event
 
-    async def endpoint(request: Request) -> Response:
+    async def answer(request: Request) -> Response:
         arguments: dict[str, Any] = {}
         event = await event_from_path(request) if loads_event else None
         if "event" in wanted:
@@ -175,6 +177,21 @@ def _adapter(spec: Spec) -> Callable[[Request], Awaitable[Response]]:
         if isinstance(result, BaseModel):
             result = result.model_dump(mode="json")
         return JSONResponse(result, status_code=spec.status)
+
+    # /metrics: changes by kind and outcome (reads are not counted: the figure is about what people do).
+    kind = spec.handler.__name__
+    succeeded = metrics.ACTIONS.labels(kind, "ok")
+
+    async def endpoint(request: Request) -> Response:
+        if spec.method == "GET":
+            return await answer(request)
+        try:
+            response = await answer(request)
+        except ApiError as error:
+            metrics.ACTIONS.labels(kind, error.code).inc()
+            raise
+        succeeded.inc()
+        return response
 
     endpoint.spec = spec  # type: ignore[attr-defined]  # read by smartrlp.web.openapi
     return endpoint

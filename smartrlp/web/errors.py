@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from smartrlp.core import i18n
+from smartrlp.core import i18n, metrics
 from smartrlp.core.errors import ApiError
 from smartrlp.core.i18n import N_, language_of
 from smartrlp.web.http import app_state, wants_json
@@ -18,14 +18,22 @@ log = logging.getLogger("smartrlp")
 
 
 # A page says in its own language what the API says in English for programs (the API's messages stay English).
-_PAGE_DETAILS = {"event_not_found": N_("Diese Veranstaltung gibt es nicht (mehr). Bitte prüfen Sie die Adresse.")}
+_PAGE_DETAILS = {
+    "event_not_found": N_("Diese Veranstaltung gibt es nicht (mehr). Bitte prüfen Sie die Adresse."),
+    "storage_unavailable": N_("Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."),  # noqa: E501
+}
 
+
+# Refusals an operator watches on /metrics: limits and a server that cannot take the work right now.
+_REFUSALS = frozenset({"rate_limited", "busy", "overloaded", "storage_unavailable", "try_again"})
 
 _NOT_FOUND = N_("Diese Adresse gibt es nicht. Bitte prüfen Sie, ob sie richtig geschrieben ist.")
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.code in _REFUSALS:
+        metrics.REFUSED.labels(exc.code).inc()
     if wants_json(request):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
     detail = i18n.gettext(_PAGE_DETAILS[exc.code]) if exc.code in _PAGE_DETAILS else exc.message

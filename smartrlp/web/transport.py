@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from smartrlp.core import metrics
 from smartrlp.realtime import changes, protocol
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, text_frame
 from smartrlp.web.http import app_state
@@ -203,6 +204,7 @@ class LiveClient:
 
     def _too_slow(self) -> None:
         self._closing = True
+        metrics.SLOW_VIEWERS.inc()
         self._hub.unsubscribe(self.event_id, self)
         task = asyncio.get_running_loop().create_task(self._close_too_slow())
         _closing.add(task)

@@ -21,9 +21,14 @@ api = Endpoints("health")
 
 @api.get("/healthz", response=Health)
 async def healthz(request: Request) -> dict[str, Any] | Response:
-    """Liveness and readiness: 200 once the database is open, 503 while the server starts"""
-    if not app_state(request).db.is_open:
+    """Liveness and readiness: 200 once the database is open, 503 while the server starts or cannot write"""
+    db = app_state(request).db
+    if not db.is_open:
         return json_response({"status": "starting"}, status=503)
+    if not db.storage.writable:
+        # Reads are still served; the reason is for the operator and the load balancer's log.
+        body = {"status": "degraded", "reason": "storage_unavailable", "cause": db.storage.cause}
+        return json_response({**body, "since": db.storage.since, "worker": os.getpid()}, status=503)
     # `worker` tells which process answered when several serve one port (`serve --workers N`).
     return {"status": "ok", "worker": os.getpid()}
 

@@ -18,6 +18,7 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from smartrlp.core import metrics
 from smartrlp.core.errors import ApiError
 from smartrlp.core.limits import MessageBudget
 from smartrlp.models.base import parse
@@ -52,6 +53,7 @@ async def _receive(client: LiveClient, budget: MessageBudget | None) -> None:
         if wait > 0:
             # Dropped; told once per burst, so that a flood does not get a flood of answers.
             refused += 1
+            metrics.REFUSED.labels("ws_rate_limited").inc()
             if refused == 1:
                 await client.send(
                     {
@@ -127,6 +129,7 @@ async def event_socket(websocket: WebSocket) -> None:
         return
     address = client_address(websocket)
     if not state.limiter.open_connection(address):
+        metrics.REFUSED.labels("ws_too_many_connections").inc()
         await websocket.accept()
         await websocket.close(protocol.CLOSE_RATE_LIMITED, "too many connections from your address")
         return

@@ -7,4 +7,5 @@ export const ERROR_TEXTS = Object.freeze({
   body_too_large: t("Der Text ist zu lang."),
   rate_limited: t("Bitte warten Sie einen Moment, bevor Sie die nächste Frage stellen."),
   network: t("Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal."),
+  storage_unavailable: t("Gerade kann nichts gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal."),
 });

@@ -74,5 +74,6 @@ export function eventEndpoints(slug) {
     agendaCurrent: () => `${base}/agenda/current`,
     studioLinks: () => `${base}/studio-links`,
     studioLink: (id) => `${base}/studio-links/${id}`,
+    status: () => `${base}/status`,
   });
 }

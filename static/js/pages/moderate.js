@@ -2,6 +2,7 @@
 // actions, inline editing that live updates never reset, undo and the activity list, the tools against abuse,
 // polls, the agenda and the reactions.
 import { AgendaControl } from "../features/agenda-control.js";
+import { liveStatus } from "../features/live-status.js";
 import { moderationNotes } from "../features/moderation/abuse.js";
 import { consoleKeys } from "../features/moderation/console-keys.js";
 import { consoleView } from "../features/moderation/console-view.js";
@@ -65,6 +66,7 @@ document.querySelector("[data-bulk-reject]").addEventListener("click", () => que
 consoleKeys({ queue, view, store });
 setUpPollForm({ urls, onCreated: polls.added });
 filter.setUpForm();
+liveStatus(urls.status());
 const agenda = new AgendaControl(document.querySelector("[data-mod-agenda]"), { urls, explain });
 setInterval(() => {
   agenda.update(agenda.event); // the time left moves on by itself

@@ -13,6 +13,7 @@ export const ERROR_TEXTS = Object.freeze({
   network: t("Keine Verbindung zum Server. Die Aktion wurde nicht ausgeführt."),
   held_question: t("Diese Frage wurde zurückgehalten. Bitte geben Sie sie zuerst frei, dann kann sie auf Sendung."),
   device_unknown: t("Das Gerät dieser Frage ist nicht mehr bekannt (nach Ablauf der Aufbewahrungsfrist)."),
+  storage_unavailable: t("Der Server kann gerade nichts speichern. Die Aktion wurde nicht ausgeführt."),
 });
 
 const toast = document.querySelector("[data-toast]");
