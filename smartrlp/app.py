@@ -49,6 +49,7 @@ from smartrlp.web.pages import make_templates
 from smartrlp.web.state import AppState, LifespanState
 from smartrlp.web.views import (
     abuse,
+    access,
     admin_users,
     agenda,
     export,
@@ -61,6 +62,7 @@ from smartrlp.web.views import (
     polls,
     questions,
     reactions,
+    stream_delays,
     studio,
 )
 from smartrlp.web.views import admin_events as admin
@@ -167,12 +169,14 @@ def create_app(settings: Settings) -> Starlette:
             *event_pages.routes,
             *export.routes,
             *legal.routes,
+            *access.routes,
             *questions.routes,
             *abuse.routes,
             *moderation.routes,
             *polls.routes,
             *reactions.routes,
             *studio.routes,
+            *stream_delays.routes,
             *operations.routes,
             *live.routes,
             Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
@@ -183,7 +187,11 @@ def create_app(settings: Settings) -> Starlette:
         # First, so it sees uvicorn's own websocket `send` before any middleware wraps it.
         Middleware(transport.WebSocketTap),
         Middleware(TrustedProxy, trusted=settings.trusted_proxies),
-        Middleware(SecurityHeaders, overlay_frame_ancestors=settings.overlay_frame_ancestors),
+        Middleware(
+            SecurityHeaders,
+            overlay_frame_ancestors=settings.overlay_frame_ancestors,
+            sign_video_url=settings.dgs_video_url,
+        ),
         # Before anything reads a body: a request over the limit costs next to nothing.
         Middleware(LoadShedding, most_in_flight=_most_in_flight(limiter)),
         # No CORS unless configured, and then without cookies: other sites' scripts use bearer tokens.

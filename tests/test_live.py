@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -176,8 +177,12 @@ def test_votes_and_on_air_are_broadcast(server: Server, viewer: Callable[..., Vi
     watcher = viewer().ws()
     watcher.recv()
 
+    before = time.time() * 1000
     assert viewer().http.post(f"{QUESTIONS}/{question['id']}/votes").json()["votes"] == 1
-    assert watcher.recv() == {"type": "votes", "seq": head_seq(moderator), "question_id": question["id"], "votes": 1}
+    votes = watcher.recv()
+    # `at`: the server's time of the change, in milliseconds since the epoch.
+    assert before - 1 <= votes.pop("at") <= time.time() * 1000 + 1
+    assert votes == {"type": "votes", "seq": head_seq(moderator), "question_id": question["id"], "votes": 1}
 
     moderator.moderate(question["id"], highlighted=True)
     changed, on_air = watcher.recv(), watcher.recv()
@@ -310,8 +315,13 @@ def test_resume_after_a_restart(server: Server, viewer: Callable[..., Viewer], m
 def test_ping_gets_a_pong(viewer: Callable[..., Viewer]) -> None:
     socket = viewer().ws()
     seq = socket.recv()["seq"]
+    before = time.time() * 1000
     socket.send({"type": "ping"})
-    assert socket.recv() == {"type": "pong", "seq": seq}
+    pong = socket.recv()
+    after = time.time() * 1000
+    # `now`: the server's clock, from which a page keeps its offset to the server (same machine here).
+    assert {k: v for k, v in pong.items() if k != "now"} == {"type": "pong", "seq": seq}
+    assert before - 1 <= pong["now"] <= after + 1
     socket.send({"type": "ping", "extra": [1, 2, 3]})
     assert socket.recv()["type"] == "pong"
 

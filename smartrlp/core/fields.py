@@ -44,5 +44,7 @@ FIELD_LIMITS: Final = MappingProxyType(
         "password_max": 1000,
         # The join code form takes what people type around the six letters (spaces, dashes).
         "join_code_input": 20,
+        # How far a viewer's video runs behind the studio, per way of watching (whole seconds, 0 to this).
+        "stream_delay_seconds": 120,
     }
 )

@@ -56,6 +56,19 @@ class Settings:
     operator: str = field(default="", metadata={"env": "SMARTRLP_OPERATOR"})
     privacy_file: str = field(default="", metadata={"env": "SMARTRLP_PRIVACY_FILE"})
     accessibility_file: str = field(default="", metadata={"env": "SMARTRLP_ACCESSIBILITY_FILE"})
+    # The explanation of the site in German Sign Language (BITV 2.0 § 4): a video file we serve (/static/…) or an
+    # address elsewhere (YouTube, another host), which plays only after the visitor agreed, as the stream does.
+    dgs_video_url: str = field(default="", metadata={"env": "SMARTRLP_DGS_VIDEO_URL"})
+    # The Impressum (§ 5 DDG): an HTML fragment file of the operator's, or the fields below.
+    imprint_file: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_FILE"})
+    imprint_name: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_NAME"})
+    imprint_address: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_ADDRESS"})
+    imprint_representative: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_REPRESENTATIVE"})
+    imprint_contact: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_CONTACT"})
+    imprint_register: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_REGISTER"})
+    imprint_vat_id: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_VAT_ID"})
+    imprint_supervisory_authority: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_SUPERVISORY_AUTHORITY"})
+    imprint_content_responsible: str = field(default="", metadata={"env": "SMARTRLP_IMPRINT_CONTENT_RESPONSIBLE"})
     retention_days: int = field(default=30, metadata={"env": "SMARTRLP_RETENTION_DAYS"})
     # redis://host:port/db: the worker processes share changes through it; empty means one process, in memory.
     broker: str = field(default="", metadata={"env": "SMARTRLP_BROKER"})

@@ -45,7 +45,11 @@ def youtube_video_id(url: str) -> str | None:
     return candidate if candidate and _YOUTUBE_ID.match(candidate) else None
 
 
-def youtube(url: str) -> Stream | None:
+# YouTube's own captions, switched on and in German, for a stream that has them (the event says so).
+YOUTUBE_CAPTIONS = "&cc_load_policy=1&cc_lang_pref=de"
+
+
+def youtube(url: str, *, captions: bool = False) -> Stream | None:
     video_id = youtube_video_id(url)
     if video_id is None:
         return None
@@ -54,7 +58,9 @@ def youtube(url: str) -> Stream | None:
         label="YouTube",
         url=f"https://www.youtube.com/watch?v={video_id}",
         # The no-cookie domain sets no cookies until the viewer plays the video.
-        embed_url=f"https://www.youtube-nocookie.com/embed/{video_id}?rel=0",
+        # enablejsapi: the viewer page asks the player how far behind the studio it runs (stream-delay.js).
+        embed_url=f"https://www.youtube-nocookie.com/embed/{video_id}?rel=0&enablejsapi=1"
+        + (YOUTUBE_CAPTIONS if captions else ""),
         recipient="YouTube (Google Ireland Limited)",
     )
 
@@ -75,6 +81,9 @@ def facebook(url: str) -> Stream | None:
     )
 
 
-def streams_of(youtube_url: str | None, facebook_url: str | None) -> list[Stream]:
-    found = [youtube(youtube_url) if youtube_url else None, facebook(facebook_url) if facebook_url else None]
+def streams_of(youtube_url: str | None, facebook_url: str | None, *, captions: bool = False) -> list[Stream]:
+    found = [
+        youtube(youtube_url, captions=captions) if youtube_url else None,
+        facebook(facebook_url) if facebook_url else None,
+    ]
     return [s for s in found if s is not None]

@@ -8,6 +8,7 @@ publication goes through the broker, which delivers every worker's changes to ev
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from smartrlp.db.store import Database, Transaction, utcnow
@@ -42,7 +43,8 @@ class ChangeLog:
         )
         assert row is not None
         seq = int(row["last_seq"])
-        text = protocol.encode({"type": message_type, "seq": seq, **body})
+        # `at`: when the studio made the change. A viewer page whose video runs behind shows it at `at` + the delay.
+        text = protocol.encode({"type": message_type, "seq": seq, "at": server_time_ms(), **body})
         await tx.execute(
             "INSERT INTO changes (event_id, seq, type, audience, device_id, message, created_at) "
             "VALUES (:event_id, :seq, :type, :audience, :device_id, :message, :now)",
@@ -59,6 +61,11 @@ class ChangeLog:
         broadcast = Broadcast(event_id, seq, audience, text, device_id)
         tx.after_commit(lambda: self.hub.publish(broadcast))
         return seq
+
+
+def server_time_ms() -> int:
+    """The server's clock in milliseconds since the epoch: `at` of changes and results, `now` of `pong`."""
+    return time.time_ns() // 1_000_000
 
 
 def visible_to(broadcast: Broadcast, *, is_staff: bool, device: str | None, is_studio: bool = False) -> bool:

@@ -1,7 +1,9 @@
 """The websocket protocol: every message type in one place.
 
 `static/js/protocol.js` mirrors these names; `tests/test_protocol.py` keeps the two in step.
-Messages are JSON objects with a `type`. Messages that describe a change carry the event's `seq`.
+Messages are JSON objects with a `type`. Messages that describe a change carry the event's `seq` and `at`, the
+server's time of the change in milliseconds since the epoch (as do `poll_results`); `pong` carries the server's
+time as `now`, so that a page knows how far its own clock is off.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ POLL_RESULTS: Final = "poll_results"
 # Staff only: an entry of the activity list (a moderation action, or a bulk one) as it is now (added or undone).
 MODERATION_ACTION: Final = "moderation_action"
 REACTIONS: Final = "reactions"
-PONG: Final = "pong"
+PONG: Final = "pong"  # the answer to `ping`: `seq` the client's position, `now` the server's time (ms)
 ERROR: Final = "error"
 
 # Client to server.

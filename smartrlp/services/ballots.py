@@ -18,6 +18,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
@@ -25,9 +26,11 @@ from smartrlp.core.wordfilter import word_key
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.models.polls import CHOICE_KINDS, CastBallot
 from smartrlp.realtime import protocol
+from smartrlp.realtime.changes import server_time_ms
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
 from smartrlp.services import screening
 from smartrlp.services.context import Context
+from smartrlp.services.stream_delays import grace_seconds
 
 log = logging.getLogger("smartrlp.ballots")
 
@@ -135,7 +138,7 @@ class _Pending:
 
 @dataclass(slots=True)
 class _PollCheck:
-    state: str
+    takes_ballots: bool
     option_ids: frozenset[int]
 
 
@@ -200,21 +203,37 @@ class BallotWriter:
             self.publisher.mark(event_id, poll_id)
 
 
+_GRACE_COLUMNS = "p.closed_at, e.stream_delay_youtube, e.stream_delay_facebook, e.stream_delay_tv"
+
+
+def takes_ballots(poll: sqlite3.Row, now: str) -> bool:
+    """Open, or closed less than the event's largest stream delay ago: the close has not reached every viewer's
+    video yet (smartrlp/services/stream_delays.py). `poll` has the state and `_GRACE_COLUMNS`."""
+    if poll["state"] == "open":
+        return True
+    if poll["state"] != "closed" or not poll["closed_at"]:
+        return False
+    closed = datetime.fromisoformat(poll["closed_at"].replace("Z", "+00:00"))
+    return datetime.fromisoformat(now.replace("Z", "+00:00")) < closed + timedelta(seconds=grace_seconds(poll))
+
+
 async def _poll_check(tx: Transaction, ballot: Ballot) -> _PollCheck | None:
     poll = await tx.fetchone(
-        "SELECT state FROM polls WHERE id = :id AND event_id = :event_id",
+        f"SELECT p.state, {_GRACE_COLUMNS} FROM polls p JOIN events e ON e.id = p.event_id "
+        "WHERE p.id = :id AND p.event_id = :event_id",
         {"id": ballot.poll_id, "event_id": ballot.event_id},
     )
     if poll is None:
         return None
     options = await tx.fetchall("SELECT id FROM poll_options WHERE poll_id = :id", {"id": ballot.poll_id})
-    return _PollCheck(poll["state"], frozenset(r["id"] for r in options))
+    # Judged again as the batch is written: the poll may have closed, or its grace time ended, meanwhile.
+    return _PollCheck(takes_ballots(poll, utcnow()), frozenset(r["id"] for r in options))
 
 
 def _check(ballot: Ballot, check: _PollCheck | None) -> None:
     if check is None:
         raise ApiError(404, "poll_not_found", "This poll no longer exists.")
-    if check.state != "open":
+    if not check.takes_ballots:
         raise conflict("poll_not_open", "This poll is not open for answers.")
     if ballot.option_ids is not None and not set(ballot.option_ids) <= check.option_ids:
         raise invalid("An option does not belong to this poll.", "options")
@@ -361,7 +380,8 @@ async def option_ids_of(conn: Reader, poll_id: int) -> list[int]:
 
 
 def results_message(poll_id: int, results: dict[str, Any]) -> dict[str, Any]:
-    return {"type": protocol.POLL_RESULTS, "poll_id": poll_id, "results": results}
+    # `at`: when they were counted; a viewer whose video runs behind sees them when the poll's state reaches it.
+    return {"type": protocol.POLL_RESULTS, "poll_id": poll_id, "at": server_time_ms(), "results": results}
 
 
 # --------------------------------------------------------------------------- casting a ballot (the vote route)
@@ -379,9 +399,11 @@ class BallotTarget:
     scale_max: int | None
     option_ids: frozenset[int]
     max_words: int = 1
+    # Open, or closed within the grace time (`takes_ballots`).
+    takes_ballots: bool = True
 
 
-_TARGET_COLUMNS = "p.id, p.kind, p.state, p.max_choices, p.scale_max, p.max_words"
+_TARGET_COLUMNS = f"p.id, p.kind, p.state, p.max_choices, p.scale_max, p.max_words, {_GRACE_COLUMNS}"
 
 
 async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
@@ -408,6 +430,7 @@ async def ballot_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         scale_max=row["scale_max"],
         option_ids=frozenset(json.loads(row["option_ids"])),
         max_words=int(row["max_words"] or 1),
+        takes_ballots=takes_ballots(row, ctx.now()),
     )
 
 
@@ -456,7 +479,7 @@ async def cast(
     ctx: Context, writer: BallotWriter, target: BallotTarget, body: CastBallot, *, device: str
 ) -> dict[str, Any]:
     """A viewer's ballot, answered once the transaction holding it has committed."""
-    if target.state != "open":
+    if not target.takes_ballots:
         raise conflict("poll_not_open", "This poll is not open for answers.")
     ballot = ballot_for(target, body, device)
     if ballot.word is not None:

@@ -26,7 +26,7 @@ RESERVED_SLUGS = frozenset({"new", "neu", "admin", "api", "static"})
 # The database's CHECK constraints (migrations 0001 and 0004) allow exactly these.
 
 # The columns an admin sets that `events.create_event` leaves at their defaults.
-_SETTINGS_COLUMNS = ("recording_url", "moderation_mode", "names_allowed", "questions_open")
+_SETTINGS_COLUMNS = ("recording_url", "moderation_mode", "names_allowed", "questions_open", *events.ACCESS_COLUMNS)
 # Every column the event form sets; web/forms.py reads exactly these fields (its import-time check says so).
 ADMIN_COLUMNS = (
     "slug",

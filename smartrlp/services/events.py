@@ -20,7 +20,8 @@ JOIN_CODE_LENGTH = 6
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
     "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, screen_pinned, "
-    "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at, recording_url"
+    "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at, recording_url, "
+    "stream_delay_youtube, stream_delay_facebook, stream_delay_tv, captions_url, sign_language_url, stream_captions"
 )
 
 
@@ -60,7 +61,10 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
         "hashtag": row["hashtag"],
         "starts_at": row["starts_at"],
         "ends_at": row["ends_at"],
-        "streams": [s.as_json() for s in streams.streams_of(row["youtube_url"], row["facebook_url"])],
+        "streams": [
+            s.as_json()
+            for s in streams.streams_of(row["youtube_url"], row["facebook_url"], captions=bool(row["stream_captions"]))
+        ],
         "questions_open": bool(row["questions_open"]),
         "on_air_question_id": row["on_air_question_id"],
         "agenda": agenda,
@@ -77,7 +81,25 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
             if row["current_agenda_item_id"] is not None
             else None
         ),
+        "stream_delays": stream_delays_of(row),
+        "captions_url": row["captions_url"],
+        "sign_language_url": row["sign_language_url"],
+        "stream_captions": bool(row["stream_captions"]),
     }
+
+
+STREAM_DELAY_KINDS = ("youtube", "facebook", "tv")
+# What an admin sets for access per event (the event form's part in smartrlp/web/access_form.py).
+ACCESS_COLUMNS = (
+    "captions_url",
+    "sign_language_url",
+    "stream_captions",
+    *(f"stream_delay_{kind}" for kind in STREAM_DELAY_KINDS),
+)
+
+
+def stream_delays_of(row: sqlite3.Row) -> dict[str, int]:
+    return {kind: int(row[f"stream_delay_{kind}"]) for kind in STREAM_DELAY_KINDS}
 
 
 async def log_event_change(log: ChangeLog, tx: Transaction, event_id: int) -> None:

@@ -24,6 +24,7 @@ from smartrlp.models.agenda import AGENDA_KINDS
 from smartrlp.models.events import MODERATION_MODES
 from smartrlp.services import event_admin, users
 from smartrlp.services.accounts import Problem, normalised_name
+from smartrlp.web import access_form
 from smartrlp.web.pages import EVENT_TIMEZONE
 
 
@@ -72,8 +73,9 @@ EVENT_FIELDS = (
     "facebook_url",
     "recording_url",
     "moderation_mode",
+    *access_form.FIELDS,
 )
-CHECKBOXES = ("names_allowed", "questions_open")
+CHECKBOXES = ("names_allowed", "questions_open", *access_form.CHECKBOXES)
 assert set(EVENT_FIELDS + CHECKBOXES) == set(event_admin.ADMIN_COLUMNS), "the form reads what the service writes"
 NEW_EVENT_DEFAULTS = {"moderation_mode": "approve", "names_allowed": "on", "questions_open": "on"}
 # German, marked for the catalogue: translated when the form is checked, in the language of that request.
@@ -162,6 +164,7 @@ def read_event_form(form: FormData) -> FormInput:
         errors["moderation_mode"] = gettext("Bitte wählen Sie, wie Fragen moderiert werden.")
     values["names_allowed"] = int(bool(raw["names_allowed"]))
     values["questions_open"] = int(bool(raw["questions_open"]))
+    access_form.read_access(raw, values, errors)
     return result
 
 
@@ -180,6 +183,7 @@ def form_from_event(row: Mapping[str, Any]) -> FormInput:
             "moderation_mode": row["moderation_mode"],
             "names_allowed": "on" if row["names_allowed"] else "",
             "questions_open": "on" if row["questions_open"] else "",
+            **access_form.access_raw(row),
         }
     )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -85,6 +87,9 @@ TRANSLATED_TEMPLATES = frozenset(
         "summary.html",
         "privacy.html",
         "accessibility.html",
+        "easy_read.html",
+        "sign_language.html",
+        "imprint.html",
         "admin/home.html",
         "admin/event_form.html",
         "admin/delete.html",
@@ -108,7 +113,6 @@ def render(request: Request, name: str, /, status: int = 200, **context: Any) ->
     return HTMLResponse(html, status_code=status)
 
 
-
 def install(environment: Any, catalogues: Catalogues) -> None:
     """Jinja's i18n extension, reading the language of the request being rendered."""
 
@@ -126,3 +130,20 @@ def install(environment: Any, catalogues: Catalogues) -> None:
     environment.globals["languages"] = i18n.LANGUAGES
     environment.globals["script_messages"] = lambda: catalogues.script_messages[i18n.current_language()]
 
+
+# The operator's legal texts (privacy, accessibility, Impressum) are read here for every page that has one.
+log = logging.getLogger("smartrlp.legal")
+
+
+async def operator_text(path: str) -> Markup | None:
+    """The operator's fragment, read on every request so a corrected text shows without a restart."""
+    if not path:
+        return None
+    try:
+        text = await anyio.Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        # The default text, with its marked placeholders, is better than no legal page at all.
+        log.error("cannot read %s (%s); showing the default text instead", path, exc)
+        return None
+    # Trusted markup: the file comes from the operator's configuration, never from visitors.
+    return Markup(text)  # noqa: S704

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartrlp.core import i18n
+from smartrlp.core.streams import youtube_video_id
 from smartrlp.web.errors import render_error
 from smartrlp.web.http import wants_json
 
@@ -35,12 +36,21 @@ _OVERLAY_PAGE = re.compile(r"^/e/[^/]+/overlay/?$")
 HSTS = "max-age=31536000"  # a year; no includeSubDomains, a city's other hosts may not all speak HTTPS
 
 
-def content_security_policy(path: str, overlay_ancestors: str = "") -> str:
-    frames = " ".join(STREAM_FRAME_SOURCES) if _VIEWER_PAGE.match(path) else "'none'"
+# The sign-language page: its video, if the operator's is a YouTube one, behind the same consent as the stream.
+_SIGN_LANGUAGE_PAGE = re.compile(r"^/gebaerdensprache/?$")
+
+
+def content_security_policy(path: str, overlay_ancestors: str = "", sign_video_origin: str = "") -> str:
+    viewer = bool(_VIEWER_PAGE.match(path))
+    sign = bool(_SIGN_LANGUAGE_PAGE.match(path))
+    # The sign-language page frames its video after consent: YouTube's, or the operator's host (a file elsewhere).
+    sign_frames = " ".join(dict.fromkeys((STREAM_FRAME_SOURCES[0], sign_video_origin or STREAM_FRAME_SOURCES[0])))
+    frames = " ".join(STREAM_FRAME_SOURCES) if viewer else sign_frames if sign else "'none'"
     ancestors = overlay_ancestors if overlay_ancestors and _OVERLAY_PAGE.match(path) else "'none'"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; object-src 'none'"
+        f"frame-src {frames}; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}; "
+        "object-src 'none'"
     )
 
 
@@ -48,13 +58,22 @@ class SecurityHeaders:
     """Headers every response carries: no inline script, frames only from the stream providers and only on the
     viewer page, no page framed by others (except the overlay where configured), HSTS over HTTPS."""
 
-    def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "") -> None:
+    def __init__(self, app: ASGIApp, overlay_frame_ancestors: str = "", sign_video_url: str = "") -> None:
         self.app = app
         ancestors = " ".join(overlay_frame_ancestors.replace(",", " ").split())
+        parts = urlsplit(sign_video_url)
+        # A YouTube video is framed from youtube-nocookie.com like the stream; another host's file from that host.
+        elsewhere = parts.scheme in {"http", "https"} and parts.netloc and youtube_video_id(sign_video_url) is None
+        sign_origin = f"{parts.scheme}://{parts.netloc}" if elsewhere else ""
         # Every response carries them, so they are built and encoded once per kind of page, not per request.
         self._by_kind = {
-            kind: self._headers(content_security_policy(path, ancestors))
-            for kind, path in (("viewer", "/e/x"), ("overlay", "/e/x/overlay"), ("other", "/"))
+            kind: self._headers(content_security_policy(path, ancestors, sign_origin))
+            for kind, path in (
+                ("viewer", "/e/x"),
+                ("overlay", "/e/x/overlay"),
+                ("sign", "/gebaerdensprache"),
+                ("other", "/"),
+            )
         }
 
     @staticmethod
@@ -74,7 +93,15 @@ class SecurityHeaders:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        kind = "viewer" if _VIEWER_PAGE.match(path) else "overlay" if _OVERLAY_PAGE.match(path) else "other"
+        kind = (
+            "viewer"
+            if _VIEWER_PAGE.match(path)
+            else "overlay"
+            if _OVERLAY_PAGE.match(path)
+            else "sign"
+            if _SIGN_LANGUAGE_PAGE.match(path)
+            else "other"
+        )
         extra = self._by_kind[kind]
         if scope.get("scheme") == "https":  # set by TrustedProxy from a trusted proxy, or TLS in the server
             extra = [*extra, (b"strict-transport-security", HSTS.encode())]
@@ -153,4 +180,3 @@ class CrossSiteGuard:
         else:
             response = render_error(request, 403, i18n.gettext("Diese Anfrage kam nicht von dieser Seite."))
         await response(scope, receive, send)
-

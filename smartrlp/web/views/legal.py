@@ -6,32 +6,12 @@ operator who has their own text names an HTML fragment file in the settings; it 
 
 from __future__ import annotations
 
-import logging
-
-import anyio
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from smartrlp.web.http import app_state
-from smartrlp.web.pages import render
-
-log = logging.getLogger("smartrlp.legal")
-
-
-async def operator_text(path: str) -> Markup | None:
-    """The operator's fragment, read on every request so a corrected text shows without a restart."""
-    if not path:
-        return None
-    try:
-        text = await anyio.Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        # The default text, with its marked placeholders, is better than no legal page at all.
-        log.error("cannot read %s (%s); showing the default text instead", path, exc)
-        return None
-    # Trusted markup: the file comes from the operator's configuration, never from visitors.
-    return Markup(text)  # noqa: S704
+from smartrlp.web.pages import operator_text, render
 
 
 async def privacy_page(request: Request) -> Response:

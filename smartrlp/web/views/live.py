@@ -23,7 +23,7 @@ from smartrlp.core.errors import ApiError
 from smartrlp.core.limits import MessageBudget
 from smartrlp.models.base import parse
 from smartrlp.models.reactions import React
-from smartrlp.realtime import protocol
+from smartrlp.realtime import changes, protocol
 from smartrlp.services import reactions, snapshot
 from smartrlp.services.studio import studio_link_for
 from smartrlp.web.auth import moderator_for
@@ -93,7 +93,7 @@ async def _receive(client: LiveClient, budget: MessageBudget | None) -> None:
             )
             continue
         if data.get("type") == protocol.PING:
-            await client.send({"type": protocol.PONG, "seq": client.last_seq})
+            await client.send({"type": protocol.PONG, "seq": client.last_seq, "now": changes.server_time_ms()})
         elif data.get("type") == protocol.REACT:
             await _react(client, data)
         else:

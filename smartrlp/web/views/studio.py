@@ -14,6 +14,7 @@ from starlette.routing import Route
 from smartrlp.core.errors import ApiError
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.i18n import gettext
+from smartrlp.models.events import WATCH_CHOICES
 from smartrlp.models.studio import CreatedStudioLink, CreateStudioLink, Screen, SetScreen, StudioLinkList
 from smartrlp.services import events, studio
 from smartrlp.services.accounts import Moderator
@@ -103,7 +104,10 @@ async def _join(request: Request, typed: str) -> Response:
         # The form shows what was typed again, cut to what its field takes.
         shown = typed[: FIELD_LIMITS["join_code_input"]]
         return render(request, "join.html", code=shown, error=error, status=404)
-    return RedirectResponse(f"/e/{quote(slug)}/mitmachen", status_code=303)
+    # `?watch=tv` (the QR code in a TV broadcast) goes along: the page then waits for the viewer's TV picture.
+    watch = request.query_params.get("watch")
+    suffix = f"?watch={watch}" if watch in WATCH_CHOICES else ""
+    return RedirectResponse(f"/e/{quote(slug)}/mitmachen{suffix}", status_code=303)
 
 
 async def join_page(request: Request) -> Response:

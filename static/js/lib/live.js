@@ -8,13 +8,15 @@ const PING_EVERY_MS = 25000;
 const PONG_DEADLINE_MS = 10000;
 
 // `studio`: the token of a studio link (presenter screen, overlay), sent as `?studio=` instead of a login.
-export function connectLive({ slug, studio = null, onMessage, onStatus }) {
+// `onPong({now, sentAt, receivedAt})`: the server's time (`now`) and when the ping went and its answer came.
+export function connectLive({ slug, studio = null, onMessage, onStatus, onPong = null }) {
   let lastSeq = null;
   let attempt = 0;
   let socket = null;
   let retryTimer = null;
   let pingTimer = null;
   let pongTimer = null;
+  let pingSentAt = 0;
   let stopped = false;
 
   function url() {
@@ -35,6 +37,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       attempt = 0;
       onStatus({ state: "live" });
       pingTimer = setInterval(ping, PING_EVERY_MS);
+      if (onPong) ping(); // at once: the page needs the server's time before the first change arrives
     });
     socket.addEventListener("message", (event) => {
       let message;
@@ -45,6 +48,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
       }
       if (message.type === MessageType.PONG) {
         clearTimeout(pongTimer);
+        if (onPong) onPong({ now: message.now, sentAt: pingSentAt, receivedAt: Date.now() });
         return;
       }
       if (typeof message.seq === "number" && message.type !== MessageType.ERROR) {
@@ -67,6 +71,7 @@ export function connectLive({ slug, studio = null, onMessage, onStatus }) {
 
   function ping() {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    pingSentAt = Date.now();
     socket.send(JSON.stringify({ type: MessageType.PING }));
     clearTimeout(pongTimer);
     // A connection that silently died (phone in a tunnel) is noticed here, not minutes later.

@@ -5,6 +5,8 @@ import { setUpStream } from "../features/consent.js";
 import { showPhase } from "../features/phase.js";
 import { QuestionStore } from "../features/questions.js";
 import { ReactionMeter, setUpReactionButtons } from "../features/reactions.js";
+import { waitForTheVideo } from "../features/stream-delay.js";
+import { studioNow } from "../features/studio-now.js";
 import { viewerPolls } from "../features/viewer-polls.js";
 import { viewerQuestions } from "../features/viewer-questions.js";
 import { eventEndpoints } from "../lib/api.js";
@@ -19,6 +21,7 @@ const urls = eventEndpoints(config.slug);
 const store = new QuestionStore();
 const questions = viewerQuestions({ store, urls });
 const polls = viewerPolls({ urls });
+const studio = studioNow();
 
 function drawAgenda() {
   showAgenda(store.event);
@@ -34,6 +37,7 @@ function onMessage(message) {
     return;
   }
   polls.onMessage(message);
+  studio.onMessage(message);
   const before = store.questions.get(message.question?.id);
   if (!store.apply(message)) return;
   questions.announceChange(message, before);
@@ -50,7 +54,11 @@ polls.setUpBanner();
 const reactionMeter = new ReactionMeter($("[data-reaction-meter]"));
 const connection = $("[data-connection]");
 questions.loadReported();
-const live = connectLive({ slug: config.slug, onMessage, onStatus: (status) => showConnection(connection, status) });
+// What the video shows waits until this viewer's video shows it (stream-delay.js); the rest comes at once.
+const video = waitForTheVideo({ apply: onMessage, event: () => store.event, phoneOnly: config.phone_only });
+const live = connectLive({
+  slug: config.slug, onMessage: video.receive, onPong: video.onPong, onStatus: (status) => showConnection(connection, status),
+});
 setUpReactionButtons($("[data-reaction-buttons]"), { slug: config.slug, live });
 // Without a mark from the moderator the current item follows the planned times, which move on by themselves.
 setInterval(() => {
