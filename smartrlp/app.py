@@ -34,9 +34,10 @@ from smartrlp.services import (
     events,
     retention,
 )
-from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.ballots import BallotWriter
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.results import ResultsPublisher
 from smartrlp.web import transport
 from smartrlp.web.endpoint import by_path
 from smartrlp.web.errors import handle_api_error, handle_http_exception, handle_unexpected

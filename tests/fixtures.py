@@ -306,20 +306,30 @@ def create_event(server: Server, slug: str, title: str = "Another event") -> Non
 
 
 class LiveSocket:
-    """A websocket to the live endpoint, reading JSON messages with deadlines."""
+    """A websocket to the live endpoint, reading JSON messages with deadlines.
 
-    def __init__(self, connection: ClientConnection) -> None:
+    The activity list's `moderation_action` messages (current state for the moderator console, not changes) are
+    kept apart in `activity` rather than returned by `recv`, unless `with_activity` is set."""
+
+    def __init__(self, connection: ClientConnection, *, with_activity: bool = False) -> None:
         self.connection = connection
         self.received: list[dict[str, Any]] = []
+        self.activity: list[dict[str, Any]] = []
+        self.with_activity = with_activity
 
     def recv(self, timeout: float = 10.0) -> dict[str, Any]:
-        try:
-            raw = self.connection.recv(timeout=timeout)
-        except TimeoutError:
-            raise AssertionError(f"no websocket message within {timeout}s; so far: {self.received}") from None
-        message = json.loads(raw)
-        self.received.append(message)
-        return message
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                raw = self.connection.recv(timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError(f"no websocket message within {timeout}s; so far: {self.received}") from None
+            message = json.loads(raw)
+            if message.get("type") == "moderation_action" and not self.with_activity:
+                self.activity.append(message)
+                continue
+            self.received.append(message)
+            return message
 
     def recv_until(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> list[dict[str, Any]]:
         """Messages up to and including the first that matches; fails at the deadline."""

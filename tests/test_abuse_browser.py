@@ -77,6 +77,7 @@ def test_moderator_blocks_a_device_and_a_held_question_never_reaches_the_studio(
 
     # Blocking the device from one of its questions: it stays public, and is marked for the moderators.
     troll_card = card(page, "approved", first["text"])
+    troll_card.get_by_text("Mehr", exact=True).click()  # the tools against abuse wait under "Mehr"
     troll_card.get_by_role("button", name="Gerät sperren").click()
     expect(troll_card.get_by_text("Das Gerät dieser Frage ist gesperrt.")).to_be_visible()
     expect(page.locator("[data-toast]")).to_contain_text("Gerät gesperrt")
@@ -97,6 +98,7 @@ def test_moderator_blocks_a_device_and_a_held_question_never_reaches_the_studio(
     assert response.status_code == 409, response.text
 
     # What did this device send? Opened from its newest question.
+    blocked_card.get_by_text("Mehr", exact=True).click()
     blocked_card.get_by_role("button", name="Was hat dieses Gerät gesendet?").click()
     history = blocked_card.get_by_role("region", name="Was dieses Gerät gesendet hat")
     expect(history.locator("li")).to_have_count(2)

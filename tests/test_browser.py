@@ -70,9 +70,13 @@ def on_air_panel(moderator: Page) -> Locator:
 
 
 def column(page: Page, heading: str) -> Locator:
-    """A column of the moderator page, found by its heading ("Eingang 3": the name ends in a count)."""
+    """A list of the moderator console: the inbox ("Eingang 3": the name ends in a count), or the tab of that name
+    beside it ("Freigegeben", "Beantwortet", "Nicht angenommen"), which is chosen first so that its cards show."""
     name = re.compile(rf"^{re.escape(heading)} \d+$")
-    return page.locator("section, details").filter(has=page.get_by_role("heading", name=name))
+    if heading == "Eingang":
+        return page.locator("section").filter(has=page.get_by_role("heading", name=name))
+    page.get_by_role("tab", name=name).click()
+    return page.get_by_role("tabpanel", name=name)
 
 
 def cards(page: Page, heading: str) -> Locator:
@@ -80,7 +84,8 @@ def cards(page: Page, heading: str) -> Locator:
 
 
 def count_in(page: Page, heading: str) -> Locator:
-    return page.get_by_role("heading", name=re.compile(rf"^{re.escape(heading)} \d+$"))
+    name = re.compile(rf"^{re.escape(heading)} \d+$")
+    return page.get_by_role("heading", name=name).or_(page.get_by_role("tab", name=name))
 
 
 def mark_page(page: Page) -> None:

@@ -340,10 +340,10 @@ def test_json_export(shared_server: Server, filled: Filled, shared_moderator_tok
     assert polls["Ein Wort zur Digitalisierung"]["results"] == {
         "total": 5,
         "words": [
-            {"text": "glasfaser", "count": 2},
+            {"text": "Glasfaser", "count": 2},
             {"text": "=1+1", "count": 1},
-            {"text": "bürgerbüro", "count": 1},
-            {"text": "straßenbahn", "count": 1},
+            {"text": "Bürgerbüro", "count": 1},
+            {"text": "Straßenbahn", "count": 1},
         ],
     }
     assert polls["Noch ein Wort?"]["results"] == {"total": 0, "words": []}
@@ -410,10 +410,10 @@ def test_csv_export_of_the_poll_results(shared_server: Server, filled: Filled, s
         [p["rating"], "Wie zufrieden sind Sie?", "rating", "closed", "3", "0", "3"],
         [p["rating"], "Wie zufrieden sind Sie?", "rating", "closed", "4", "2", "3"],
         [p["rating"], "Wie zufrieden sind Sie?", "rating", "closed", "5", "1", "3"],
-        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "glasfaser", "2", "5"],
+        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "Glasfaser", "2", "5"],
         [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "'=1+1", "1", "5"],
-        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "bürgerbüro", "1", "5"],
-        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "straßenbahn", "1", "5"],
+        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "Bürgerbüro", "1", "5"],
+        [p["words"], "Ein Wort zur Digitalisierung", "words", "closed", "Straßenbahn", "1", "5"],
         [p["empty"], "Noch ein Wort?", "words", "closed", "", "0", "0"],
     ]
 

@@ -192,7 +192,7 @@ def test_a_moderator_writes_an_answer_on_the_page_and_the_viewer_sees_it(
     expect_live(audience)
 
     page = log_in_and_moderate(pages, shared_server, "nachgereicht", shared_moderator_credentials)
-    card = page.get_by_role("region", name=re.compile("^Freigegeben")).get_by_role("listitem")
+    card = page.get_by_role("tabpanel", name=re.compile("^Freigegeben")).get_by_role("listitem")
     expect(card).not_to_contain_text("null")
     card.get_by_role("button", name="Schriftlich antworten").click()
     field = card.get_by_label(re.compile("^Schriftliche Antwort"))

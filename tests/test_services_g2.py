@@ -24,7 +24,7 @@ from smartrlp.models.base import parse
 from smartrlp.models.moderation import ModerateQuestion, Undone
 from smartrlp.models.questions import AskQuestion, Question
 from smartrlp.realtime import protocol
-from smartrlp.services import abuse, accounts, events, moderation, questions, users
+from smartrlp.services import abuse, accounts, events, moderation, questions, undo, users
 from smartrlp.services.context import Context
 
 TROLL, CITIZEN = "device-troll", "device-citizen"
@@ -131,16 +131,16 @@ async def test_a_stale_version_is_refused_with_the_current_question_and_a_repeat
 @pytest.mark.anyio
 async def test_undo_restores_ones_own_last_action_unless_someone_changed_the_question_since(stage: Stage) -> None:
     asked = await stage.ask("Wie hoch wird der Neubau?")
-    error = await refused(moderation.undo_last(stage.ctx, stage.event_id, moderator=stage.alice))
+    error = await refused(undo.undo_last(stage.ctx, stage.event_id, moderator=stage.alice))
     assert (error.status, error.code) == (404, "nothing_to_undo")
 
     await stage.moderate(asked["id"], text="Wie hoch wird das neue Rathaus?", highlighted=True)
     await stage.moderate(asked["id"], status="answered", by=stage.bob)
-    error = await refused(moderation.undo_last(stage.ctx, stage.event_id, moderator=stage.alice))
+    error = await refused(undo.undo_last(stage.ctx, stage.event_id, moderator=stage.alice))
     assert (error.status, error.code) == (409, "changed_since")
 
-    await moderation.undo_last(stage.ctx, stage.event_id, moderator=stage.bob)
-    undone = await moderation.undo_last(stage.ctx, stage.event_id, moderator=stage.alice)
+    await undo.undo_last(stage.ctx, stage.event_id, moderator=stage.bob)
+    undone = await undo.undo_last(stage.ctx, stage.event_id, moderator=stage.alice)
     Undone.model_validate(undone)
     question = undone["question"]
     assert (question["text"], question["status"], question["highlighted"]) == (asked["text"], "approved", False)

@@ -24,9 +24,10 @@ from smartrlp.models.reactions import React
 from smartrlp.realtime import protocol
 from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
 from smartrlp.services import ballots, events, polls, reactions, snapshot
-from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.ballots import BallotWriter
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.results import ResultsPublisher
 
 pytestmark = pytest.mark.anyio
 SLUG = "umfragen"

@@ -21,9 +21,10 @@ from smartrlp.models.polls import CastBallot, CreatePoll, UpdatePoll
 from smartrlp.models.questions import AskQuestion
 from smartrlp.realtime.hub import text_frame
 from smartrlp.services import accounts, ballots, events, moderation, polls, questions, snapshot, users
-from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.ballots import BallotWriter
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.results import ResultsPublisher
 from smartrlp.services.snapshot import SharedOpenings
 
 pytestmark = pytest.mark.anyio

@@ -46,9 +46,9 @@ def test_screen_modes_are_broadcast_to_everyone(viewer: Callable[..., Viewer], m
     for body in ({"mode": "join"}, {"mode": "question"}, {"mode": "none"}):
         response = moderator.http.put(SCREEN, json=body)
         assert response.status_code == 200, response.text
-        assert response.json() == {"mode": body["mode"], "poll_id": None}
+        assert response.json() == {"mode": body["mode"], "poll_id": None, "pinned": False}
         message = socket.recv_until(lambda m: m["type"] == "screen")[-1]
-        assert message["screen"] == {"mode": body["mode"], "poll_id": None}
+        assert message["screen"] == {"mode": body["mode"], "poll_id": None, "pinned": False}
         assert isinstance(message["seq"], int)
     assert moderator.http.get(f"/api/events/{SLUG}").json()["screen"]["mode"] == "none"
 
@@ -60,7 +60,7 @@ def test_screen_shows_a_launched_poll_only(moderator: Viewer) -> None:
     assert response.json()["error"]["code"] == "poll_not_launched"
     moderator.http.patch(f"/api/events/{SLUG}/polls/{poll['id']}", json={"state": "open"})
     response = moderator.http.put(SCREEN, json={"mode": "poll", "poll_id": poll["id"]})
-    assert response.json() == {"mode": "poll", "poll_id": poll["id"]}
+    assert response.json() == {"mode": "poll", "poll_id": poll["id"], "pinned": False}
     assert moderator.http.put(SCREEN, json={"mode": "poll", "poll_id": 999999}).status_code == 404
     for bad in ({"mode": "poll"}, {"mode": "video"}, {}, {"mode": "join", "colour": "red"}):
         assert moderator.http.put(SCREEN, json=bad).status_code == 422, bad

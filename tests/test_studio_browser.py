@@ -197,6 +197,7 @@ def test_presenter_shows_the_question_on_air_and_never_scrolls(
 def test_switching_the_screen_changes_presenter_and_overlay_live(pages: Pages, studio: Studio, tmp_path: Path) -> None:
     question = studio.approved_question("Wie schützt das Land unsere Daten?", None)
     studio.on_air(question["id"])
+    studio.screen("none")  # on air switched the screen to the question; the test starts from the title
     # Results hidden from the audience still reach the studio views: the host may read them out.
     poll = studio.open_poll("Nutzen Sie schon das Bürgerkonto?", ["Ja", "Nein"], visibility="never")
     studio.vote(poll, "Ja")
@@ -425,6 +426,7 @@ def test_the_moderator_page_decides_what_the_studio_shows_and_makes_studio_links
 ) -> None:
     question = studio.approved_question("Wann kommt das schnelle Internet in die Schulen?", "Jana")
     studio.on_air(question["id"])
+    studio.screen("none")  # on air switched the screen to the question; the test starts from the title
     poll = studio.open_poll("Kennen Sie MiniMOGLI?", ["Ja", "Nein"])
     studio.vote(poll, "Nein")
 

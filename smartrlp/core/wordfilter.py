@@ -22,10 +22,21 @@ _SPACE = re.compile(r"\s+")
 _EXCLAIM = re.compile(r"!+(?![^\W\d_])")
 
 
-def normalise_for_display(text: str) -> str:
-    """How a word-cloud entry is stored and counted: NFKC, one space, lower case, no surrounding punctuation."""
-    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+def tidy_word(text: str) -> str:
+    """A word-cloud entry as stored and shown: NFKC, one space, no surrounding punctuation, its spelling kept
+    ("WLAN", "Bürgernähe"); the cloud groups entries by `word_key`."""
+    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     return text.strip(" .,;:!?\"'«»„“”‚‘’()[]{}-–—")
+
+
+def word_key(word: str) -> str:
+    """What word-cloud entries are grouped by: the entry without regard to case ("wlan" is "WLAN")."""
+    return word.casefold()
+
+
+def normalise_for_display(text: str) -> str:
+    """A word-cloud entry in lower case (as entries were stored before they kept their spelling)."""
+    return tidy_word(text).lower()
 
 
 def _fold(text: str) -> str:

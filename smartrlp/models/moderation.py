@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from smartrlp.models.base import Body, OptionalText, Reply, Text, Version
+from smartrlp.models.base import Body, Id, OptionalText, Reply, Text, Version
 from smartrlp.models.questions import Question, Status
+
+# A bulk action takes at most this many questions (a moderator's screenful, many times over).
+BULK_MAX = 100
 
 
 def _left_out_only(schema: dict[str, Any]) -> None:
@@ -43,8 +46,65 @@ class ModerateQuestion(Body):
         return field in self.model_fields_set
 
 
-class Undone(Reply):
-    """The action is undone: the question is back in the state before it"""
+class BulkModerate(Body):
+    """Approve or reject several questions at once: one action in the activity list, one undo"""
 
-    undone_action_id: int
-    question: Question
+    question_ids: list[Id] = Field(min_length=1, max_length=BULK_MAX)
+    status: Literal["approved", "rejected"]
+
+
+class BulkDone(Reply):
+    """The questions that changed (those already in that state are left out)"""
+
+    questions: list[Question]
+    action_id: int | None = Field(description="The entry in the activity list (null: nothing changed).")
+
+
+class Undone(Reply):
+    """The action is undone: its questions are back in the state before it"""
+
+    undone_action_id: int = Field(description="The entry of the activity list that was undone.")
+    question: Question = Field(description="The (first) question undone.")
+    questions: list[Question] = Field(description="Every question undone (several for a bulk action).")
+    skipped: list[Question] = Field(
+        description="Questions changed by someone since the action, so not undone (as they are now)."
+    )
+
+
+ActionKind = Literal[
+    "on_air", "off_air", "approved", "rejected", "answered", "pending", "text", "answer", "answer_removed", "none"
+]
+
+
+class QuestionAfter(Reply):
+    """The question as the action left it: undo reverts it only while it is still so"""
+
+    status: Status
+    text: str
+    on_air: bool
+    answer: str | None
+
+
+class ActionQuestion(Reply):
+    id: int
+    text: str = Field(description="The question's text now.")
+    after: QuestionAfter
+
+
+class ActivityEntry(Reply):
+    """One moderation action, or one bulk action"""
+
+    id: int
+    moderator_id: int | None
+    moderator: str | None = Field(description="Who took it (null: the account was deleted).")
+    kind: ActionKind
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    undone_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    undone_by: str | None
+    questions: list[ActionQuestion]
+
+
+class ActivityList(Reply):
+    """The event's recent moderation actions, newest first"""
+
+    actions: list[ActivityEntry]

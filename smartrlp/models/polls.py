@@ -12,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from smartrlp.core.fields import FIELD_LIMITS
 from smartrlp.core.text import has_control, normalise
-from smartrlp.core.wordfilter import normalise_for_display
+from smartrlp.core.wordfilter import tidy_word
 from smartrlp.models.base import MAX_INT64, Body, Id, Reply, Text
 
 Kind = Literal["single", "multiple", "rating", "words"]
@@ -64,6 +64,12 @@ Position = Annotated[int, Field(ge=1, le=MAX_INT64, description="1-based place i
 
 
 ScaleMax = Annotated[Scale | None, Field(description=f"Rating only (default {DEFAULT_SCALE}).")]
+# How many words one device may give to a word cloud.
+MAX_WORDS = 3
+MaxWords = Annotated[
+    int | None,
+    Field(ge=1, le=MAX_WORDS, description="Word clouds only: words per device, 1 to 3 (default 1)."),
+]
 Title = Text("poll_title")
 
 
@@ -75,6 +81,7 @@ class CreatePoll(Body):
     options: Labels | None = None
     max_choices: MaxChoices | None = None
     scale_max: ScaleMax = None
+    max_words: MaxWords = None
     results_visibility: Visibility = "live"
 
 
@@ -88,10 +95,11 @@ class UpdatePoll(Body):
     options: Labels | None = None
     max_choices: MaxChoices | None = None
     scale_max: ScaleMax = None
+    max_words: MaxWords = None
 
 
 # The fields of UpdatePoll that edit a draft's content (the others work in any state).
-CONTENT_FIELDS = ("title", "options", "max_choices", "scale_max")
+CONTENT_FIELDS = ("title", "options", "max_choices", "scale_max", "max_words")
 
 
 # --------------------------------------------------------------------------- ballots
@@ -104,7 +112,7 @@ def _normalised(value: Any) -> Any:
 def _word(text: str) -> str:
     if has_control(text):
         raise ValueError("contains control characters")
-    word = normalise_for_display(text)
+    word = tidy_word(text)
     if not word:
         raise ValueError("must contain a word")
     if len(word) > WORD_MAX:
@@ -114,7 +122,7 @@ def _word(text: str) -> str:
 
 ChosenOptions = Annotated[list[Id], Field(min_length=1, description="Choice polls: the chosen option ids.")]
 Rating = Annotated[int, Field(ge=1, le=max(SCALES), description="Rating polls: 1 to scale_max.")]
-# The word as it is counted: "  WLAN! " is "wlan".
+# The word as it is stored and shown: "  WLAN! " is "WLAN" (grouped with "wlan" in the cloud).
 Word = Annotated[
     str,
     StringConstraints(min_length=1, max_length=WORD_MAX * WORD_TYPED_FACTOR),
@@ -130,6 +138,9 @@ class CastBallot(Body):
     options: Omittable(ChosenOptions) = None
     value: Omittable(Rating) = None
     text: Omittable(Word) = None
+    words: Omittable(Annotated[list[Word], Field(min_length=1, max_length=MAX_WORDS)]) = Field(
+        default=None, description="Word polls with more than one word per device: up to `max_words` words."
+    )
 
 
 class ChoiceBallot(Reply):
@@ -141,7 +152,8 @@ class RatingBallot(Reply):
 
 
 class WordBallot(Reply):
-    text: str
+    text: str = Field(description="The (first) word.")
+    words: list[str] = Field(description="All words of the ballot (one unless the poll takes more).")
 
 
 BallotJson = ChoiceBallot | RatingBallot | WordBallot
@@ -210,6 +222,7 @@ class Poll(Reply):
     position: int = Field(ge=1)
     max_choices: int | None
     scale_max: Scale | None
+    max_words: int | None = Field(description="Word clouds: how many words a device may give (1 to 3).")
     options: list[PollOption] = Field(description="Choice polls: the options in order; otherwise empty.")
     opened_at: str | None = Field(json_schema_extra={"format": "date-time"})
     closed_at: str | None = Field(json_schema_extra={"format": "date-time"})

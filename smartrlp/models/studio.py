@@ -19,6 +19,11 @@ class SetScreen(Body):
     poll_id: Id | None = Field(
         default=None, description="The poll whose results to show; required for `poll`, ignored otherwise."
     )
+    pinned: bool = Field(
+        default=False,
+        description="Keep this on screen when a question goes on air (otherwise the screen switches to it); "
+        "ignored for `question`.",
+    )
 
 
 class Screen(Reply):
@@ -26,6 +31,7 @@ class Screen(Reply):
 
     mode: ScreenMode
     poll_id: int | None = Field(description="The poll shown (mode `poll` only).")
+    pinned: bool = Field(description="Stays when a question goes on air; else the screen switches to the question.")
 
 
 class CreateStudioLink(Body):

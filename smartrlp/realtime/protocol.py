@@ -25,6 +25,8 @@ SCREEN: Final = "screen"  # what the presenter screen and the overlay show
 MODERATION_NOTES: Final = "moderation_notes"
 # Not logged changes (no `seq`): current state, coalesced, sent to whoever may see it.
 POLL_RESULTS: Final = "poll_results"
+# Staff only: an entry of the activity list (a moderation action, or a bulk one) as it is now (added or undone).
+MODERATION_ACTION: Final = "moderation_action"
 REACTIONS: Final = "reactions"
 PONG: Final = "pong"  # the answer to `ping`: `seq` the client's position, `now` the server's time (ms)
 ERROR: Final = "error"
@@ -56,6 +58,7 @@ SERVER_TYPES: Final = (
     POLL_DELETED,
     SCREEN,
     MODERATION_NOTES,
+    MODERATION_ACTION,
     POLL_RESULTS,
     REACTIONS,
     PONG,

@@ -16,80 +16,20 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict, invalid
 from smartrlp.db.store import Database, Transaction, utcnow
 from smartrlp.models.polls import CHOICE_KINDS, CastBallot
-from smartrlp.realtime import protocol
-from smartrlp.realtime.changes import server_time_ms
-from smartrlp.realtime.hub import EPHEMERAL_SEQ, Broadcast, Hub
 from smartrlp.services import phases, screening
 from smartrlp.services.context import Context
+from smartrlp.services.results import WORD_SEPARATOR, ResultsPublisher
 from smartrlp.services.stream_delays import grace_seconds
 
 log = logging.getLogger("smartrlp.ballots")
 
-WORDS_SHOWN = 60
-
-Reader = Database | Transaction
-
-
-def results_public(poll: sqlite3.Row | dict[str, Any]) -> bool:
-    """Whether viewers may see this poll's results now."""
-    if poll["state"] == "draft":
-        return False
-    if poll["results_visibility"] == "live":
-        return True
-    return poll["results_visibility"] == "after_close" and poll["state"] == "closed"
-
-
-def _percent(count: int, total: int) -> float:
-    return round(100 * count / total, 1) if total else 0.0
-
-
-async def compute_results(
-    conn: Reader, poll: sqlite3.Row | dict[str, Any], option_ids: Iterable[int]
-) -> dict[str, Any]:
-    poll_id = poll["id"]
-    # Ballots of blocked devices are stored (their sender sees its answer) but `counted = 0`: never in results.
-    row = await conn.fetchone(
-        "SELECT COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1", {"poll_id": poll_id}
-    )
-    total = int(row["n"]) if row else 0
-    kind = poll["kind"]
-    if kind in CHOICE_KINDS:
-        rows = await conn.fetchall(
-            "SELECT option_id, COUNT(*) AS n FROM poll_ballot_options WHERE poll_id = :poll_id AND counted = 1 "
-            "GROUP BY option_id",
-            {"poll_id": poll_id},
-        )
-        counts = {r["option_id"]: int(r["n"]) for r in rows}
-        options = [
-            {"id": i, "count": counts.get(i, 0), "percent": _percent(counts.get(i, 0), total)} for i in option_ids
-        ]
-        return {"total": total, "options": options}
-    if kind == "rating":
-        rows = await conn.fetchall(
-            "SELECT value, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY value",
-            {"poll_id": poll_id},
-        )
-        counts = {r["value"]: int(r["n"]) for r in rows}
-        values = [
-            {"value": v, "count": counts.get(v, 0), "percent": _percent(counts.get(v, 0), total)}
-            for v in range(1, int(poll["scale_max"]) + 1)
-        ]
-        mean = round(sum(v * n for v, n in counts.items()) / total, 2) if total else None
-        return {"total": total, "values": values, "mean": mean}
-    rows = await conn.fetchall(
-        "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY word "
-        "ORDER BY n DESC, word ASC LIMIT :limit",
-        {"poll_id": poll_id, "limit": WORDS_SHOWN},
-    )
-    return {"total": total, "words": [{"text": r["word"], "count": int(r["n"])} for r in rows]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +41,15 @@ class Ballot:
     device_id: str
     option_ids: tuple[int, ...] | None = None
     value: int | None = None
-    word: str | None = None
+    word: str | None = None  # a word cloud's words, one per line
 
     def as_json(self) -> dict[str, Any]:
         if self.option_ids is not None:
             return {"options": list(self.option_ids)}
         if self.value is not None:
             return {"value": self.value}
-        return {"text": self.word}
+        words = (self.word or "").split(WORD_SEPARATOR)
+        return {"text": words[0], "words": words}
 
 
 @dataclass(slots=True)
@@ -306,82 +247,6 @@ async def _store_batch(tx: Transaction, ballots: list[Ballot]) -> list[bool | Ap
     return outcomes
 
 
-@dataclass
-class ResultsPublisher:
-    """Coalesces result updates: at most one `poll_results` per poll every `interval` seconds (or less often
-    when sending them to every viewer is costly, see `Hub.pause_after`)."""
-
-    db: Database
-    hub: Hub
-    interval: float = 0.25
-    _dirty: set[tuple[int, int]] = field(default_factory=set)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    messages_sent: int = 0
-    # Per event, a number that grows whenever ballots changed its results: shared snapshots that carry results
-    # are valid for one value of it (smartrlp/services/snapshot.py).
-    _generations: dict[int, int] = field(default_factory=dict)
-    # Per poll, how often a moderator changed it in this process (`poll_changed`): dates BallotWriter.targets.
-    _poll_versions: dict[int, int] = field(default_factory=dict)
-
-    def mark(self, event_id: int, poll_id: int) -> None:
-        self._generations[event_id] = self._generations.get(event_id, 0) + 1
-        self._dirty.add((event_id, poll_id))
-        self._wake.set()
-
-    def generation(self, event_id: int) -> int:
-        return self._generations.get(event_id, 0)
-
-    def poll_changed(self, event_id: int, poll_id: int) -> None:  # after commit: what was read of it is out of date
-        self._poll_versions[poll_id] = self._poll_versions.get(poll_id, 0) + 1
-        self.mark(event_id, poll_id)
-
-    def poll_version(self, poll_id: int) -> int:
-        return self._poll_versions.get(poll_id, 0)
-
-    async def run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            busy_before = self.hub.busy_seconds
-            dirty, self._dirty = self._dirty, set()
-            for event_id, poll_id in sorted(dirty):
-                try:
-                    await self._publish(event_id, poll_id)
-                except Exception:
-                    # A failed read must not stop the results of every other poll.
-                    log.exception("publishing results of poll %d failed", poll_id)
-            await asyncio.sleep(self.hub.pause_after(self.interval, busy_before))
-
-    async def _publish(self, event_id: int, poll_id: int) -> None:
-        poll = await self.db.fetchone(
-            "SELECT id, kind, state, results_visibility, scale_max FROM polls WHERE id = :id", {"id": poll_id}
-        )
-        # With several workers the viewers may all be on the others: `may_reach` is then always true.
-        if poll is None or not self.hub.may_reach(event_id):
-            return
-        # Results are counted from the shared database, so one worker's count serves all: per tick and poll
-        # only the worker that claims it publishes (in one process: always this one). The others keep the poll
-        # marked and try next tick, so ballots they wrote after the winner's count are not left out.
-        if not await self.hub.claim(f"results:{poll_id}", self.interval):
-            self.mark(event_id, poll_id)
-            return
-        option_ids = await option_ids_of(self.db, poll_id)
-        message = results_message(poll_id, await compute_results(self.db, poll, option_ids))
-        # Hidden results still reach the studio views: the host may read them out.
-        audience = protocol.AUDIENCE_PUBLIC if results_public(poll) else protocol.AUDIENCE_STUDIO
-        self.hub.publish_everywhere(Broadcast(event_id, EPHEMERAL_SEQ, audience, protocol.encode(message)))
-        self.messages_sent += 1
-
-
-async def option_ids_of(conn: Reader, poll_id: int) -> list[int]:
-    rows = await conn.fetchall("SELECT id FROM poll_options WHERE poll_id = :id ORDER BY position, id", {"id": poll_id})
-    return [r["id"] for r in rows]
-
-
-def results_message(poll_id: int, results: dict[str, Any]) -> dict[str, Any]:
-    # `at`: when they were counted; a viewer whose video runs behind sees them when the poll's state reaches it.
-    return {"type": protocol.POLL_RESULTS, "poll_id": poll_id, "at": server_time_ms(), "results": results}
-
 
 # --------------------------------------------------------------------------- casting a ballot (the vote route)
 
@@ -399,11 +264,12 @@ class BallotTarget:
     option_ids: frozenset[int]
     starts_at: str | None = None
     ends_at: str | None = None
+    max_words: int = 1
     # Open, or closed within the grace time (`takes_ballots`).
     takes_ballots: bool = True
 
 
-_TARGET_COLUMNS = f"p.id, p.kind, p.state, p.max_choices, p.scale_max, {_GRACE_COLUMNS}"
+_TARGET_COLUMNS = f"p.id, p.kind, p.state, p.max_choices, p.scale_max, p.max_words, {_GRACE_COLUMNS}"
 
 
 # With several workers another one may change a poll without this one's publisher hearing of it.
@@ -450,6 +316,7 @@ async def _read_target(ctx: Context, slug: str, poll_id: int) -> BallotTarget:
         option_ids=frozenset(json.loads(row["option_ids"])),
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
+        max_words=int(row["max_words"] or 1),
         takes_ballots=takes_ballots(row, ctx.now()),
     )
 
@@ -462,7 +329,9 @@ def _answer_field(kind: str) -> str:
 def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
     """The ballot `body` makes for this poll, checked against its kind, options and scale."""
     wanted = _answer_field(target.kind)
-    unexpected = sorted(body.model_fields_set - {wanted})
+    # A word cloud takes one word as `text`, or a list of them as `words`.
+    allowed = {"text", "words"} if target.kind == "words" else {wanted}
+    unexpected = sorted(body.model_fields_set - allowed)
     if unexpected:
         raise invalid(f"A {target.kind} poll takes '{wanted}', not '{unexpected[0]}'.", unexpected[0])
     base = {"event_id": target.event_id, "poll_id": target.poll_id, "device_id": device}
@@ -481,9 +350,16 @@ def ballot_for(target: BallotTarget, body: CastBallot, device: str) -> Ballot:
         if body.value is None or body.value > scale:
             raise invalid(f"'value' must be a whole number from 1 to {scale}.", "value")
         return Ballot(**base, value=body.value)
-    if body.text is None:
+    if body.text is not None and body.words is not None:
+        raise invalid("Send either 'text' or 'words', not both.", "words")
+    words = [body.text] if body.text is not None else body.words
+    if not words:
         raise invalid("'text' is required.", "text")
-    return Ballot(**base, word=body.text)
+    words = list(dict.fromkeys(words))  # the same word twice counts once
+    if len(words) > target.max_words:
+        limit = target.max_words
+        raise invalid(f"This word cloud takes at most {limit} word{'s' if limit > 1 else ''} per device.", "words")
+    return Ballot(**base, word=WORD_SEPARATOR.join(words))
 
 
 async def cast(
@@ -498,7 +374,9 @@ async def cast(
     if ballot.word is not None:
         # The shipped lists and the words the moderators added for this event.
         word_filter = await screening.filter_for(ctx.db, ctx.word_filter, target.event_id)
-        if word_filter.blocks(ballot.word):
-            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": "text"})
+        words = ballot.word.split(WORD_SEPARATOR)
+        if any(word_filter.blocks(word) for word in words):
+            field = "text" if body.text is not None else "words"
+            raise ApiError(422, "blocked_text", "This word cannot be shown.", details={"field": field})
     replaced = await writer.submit(ballot)
     return {"poll_id": target.poll_id, "ballot": ballot.as_json(), "replaced": replaced}

@@ -10,9 +10,9 @@ import anyio
 from smartrlp.db.store import Transaction
 from smartrlp.realtime import protocol
 from smartrlp.services import polls
-from smartrlp.services.ballots import ResultsPublisher, results_public
 from smartrlp.services.context import Context
 from smartrlp.services.phases import parse_time
+from smartrlp.services.results import ResultsPublisher, results_public
 
 log = logging.getLogger("smartrlp.phases")
 

@@ -15,8 +15,8 @@ from typing import Any
 from smartrlp.models.polls import CreatePoll
 from smartrlp.services import agenda as agenda_service
 from smartrlp.services import event_admin, events, phases, polls, users
-from smartrlp.services.ballots import ResultsPublisher
 from smartrlp.services.context import Context
+from smartrlp.services.results import ResultsPublisher
 
 DEMO_SLUG = "smart-rlp"
 # The original ran from 17:30 to 19:00; the demo starts this long before the server does.

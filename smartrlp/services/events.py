@@ -18,7 +18,7 @@ JOIN_CODE_LENGTH = 6
 
 EVENT_COLUMNS = (
     "id, slug, title, description, hashtag, starts_at, ends_at, youtube_url, facebook_url, "
-    "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, "
+    "questions_open, on_air_question_id, last_seq, join_code, screen_mode, screen_poll_id, screen_pinned, "
     "moderation_mode, names_allowed, archived_at, current_agenda_item_id, current_agenda_started_at, recording_url, "
     "questions_until, published_at, "
     "stream_delay_youtube, stream_delay_facebook, stream_delay_tv, captions_url, sign_language_url, stream_captions"
@@ -71,7 +71,7 @@ def event_json(row: sqlite3.Row, agenda: list[dict[str, Any]], panelists: list[d
         "panelists": panelists,
         "seq": row["last_seq"],
         "join_code": row["join_code"],
-        "screen": {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"]},
+        "screen": {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"], "pinned": bool(row["screen_pinned"])},
         "moderation_mode": row["moderation_mode"],
         "names_allowed": bool(row["names_allowed"]),
         "archived": row["archived_at"] is not None,

@@ -19,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from smartrlp.db.store import Database
-from smartrlp.services.ballots import WORDS_SHOWN
+from smartrlp.models.polls import MAX_WORDS
 from smartrlp.services.events import event_by_slug
 from smartrlp.services.polls import POLL_COLUMNS, poll_json
+from smartrlp.services.results import WORDS_SHOWN, word_cloud
 
 FORMATS = ("csv", "json")
 QUESTION_FIELDS = ("id", "text", "name", "status", "votes", "created_at", "answered_at", "answer", "addressed_to")
@@ -96,11 +97,11 @@ async def _poll(db: Database, row: sqlite3.Row) -> dict[str, Any]:
     if poll["kind"] == "words" and len(results["words"]) >= WORDS_SHOWN:
         # The live cloud shows only the most frequent words so that it stays readable; the record keeps them all.
         rows = await db.fetchall(
-            "SELECT word, COUNT(*) AS n FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 GROUP BY word "
-            "ORDER BY n DESC, word ASC",
+            "SELECT word FROM poll_ballots WHERE poll_id = :poll_id AND counted = 1 ORDER BY created_at, device_id",
             {"poll_id": row["id"]},
         )
-        results["words"] = [{"text": r["word"], "count": int(r["n"])} for r in rows]
+        # Grouped and spelt as in the live cloud (services/results.word_cloud), only not cut off.
+        results["words"] = word_cloud((r["word"] for r in rows), shown=len(rows) * MAX_WORDS)
     return poll
 
 

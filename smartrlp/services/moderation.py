@@ -1,4 +1,6 @@
-"""Moderation: changing a question's state, text, answer and airing, and undoing a moderator's last action."""
+"""Moderation: changing a question's state, text, answer and airing, one at a time or several at once.
+
+Every change is kept in `moderation_actions` for undo and the activity list (services/activity.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from typing import Any
 
 from smartrlp.core.errors import ApiError, conflict
 from smartrlp.db.store import Transaction
-from smartrlp.models.moderation import ModerateQuestion
+from smartrlp.models.moderation import BulkModerate, ModerateQuestion
 from smartrlp.realtime import protocol
-from smartrlp.services import screening
+from smartrlp.services import activity, screening
 from smartrlp.services.accounts import Moderator
 from smartrlp.services.context import Context
 from smartrlp.services.questions import QUESTION_COLUMNS, audience_of, question_in_event, question_json
@@ -61,17 +63,17 @@ def target_state(current: QuestionState, body: ModerateQuestion) -> QuestionStat
     return QuestionState(status=status, text=text, on_air=on_air, answer=answer)
 
 
-async def _on_air_id(tx: Transaction, event_id: int) -> int | None:
+async def on_air_id_of(tx: Transaction, event_id: int) -> int | None:
     row = await tx.fetchone("SELECT on_air_question_id FROM events WHERE id = :id", {"id": event_id})
     assert row is not None
     return row["on_air_question_id"]
 
 
-async def _apply(
+async def apply_state(
     ctx: Context, tx: Transaction, event_id: int, question: sqlite3.Row, target: QuestionState
 ) -> dict[str, Any]:
     """Bring the question to `target`, log the change(s) and return the question as now stored."""
-    was_on_air_id = await _on_air_id(tx, event_id)
+    was_on_air_id = await on_air_id_of(tx, event_id)
     now = ctx.now()
     answered_at = question["answered_at"]
     if target.status == "answered" and question["status"] != "answered":
@@ -108,13 +110,26 @@ async def _apply(
     )
     if on_air_id != was_on_air_id:
         await tx.execute("UPDATE events SET on_air_question_id = :q WHERE id = :id", {"q": on_air_id, "id": event_id})
-        await ctx.log.record(
-            tx,
-            event_id,
-            protocol.ON_AIR,
-            {"question_id": on_air_id, "question": data if on_air_id == question["id"] else None},
-        )
+        body: dict[str, Any] = {"question_id": on_air_id, "question": data if on_air_id == question["id"] else None}
+        if on_air_id is not None:
+            screen = await _screen_follows_the_air(tx, event_id)
+            if screen is not None:
+                body["screen"] = screen
+        await ctx.log.record(tx, event_id, protocol.ON_AIR, body)
     return data
+
+
+async def _screen_follows_the_air(tx: Transaction, event_id: int) -> dict[str, Any] | None:
+    """On air means on screen: the presenter screen and the overlay switch to the question (in the same change,
+    so with the same seq), unless a moderator pinned what they show. The new screen, or None if it stays."""
+    row = await tx.fetchone("SELECT screen_mode, screen_pinned FROM events WHERE id = :id", {"id": event_id})
+    assert row is not None
+    if row["screen_mode"] == "question" or row["screen_pinned"]:
+        return None
+    await tx.execute(
+        "UPDATE events SET screen_mode = 'question', screen_poll_id = NULL WHERE id = :id", {"id": event_id}
+    )
+    return {"mode": "question", "poll_id": None, "pinned": False}
 
 
 async def _refuse_airing_held(tx: Transaction, question_id: int) -> None:
@@ -131,7 +146,7 @@ async def update_question(
     """Change the question as asked, log it and keep the action for undo; a change to nothing does nothing."""
     async with ctx.db.transaction() as tx:
         question = await question_in_event(tx, event_id, question_id)
-        on_air_id = await _on_air_id(tx, event_id)
+        on_air_id = await on_air_id_of(tx, event_id)
         if body.version is not None and body.version != question["version"]:
             raise ApiError(
                 409,
@@ -146,40 +161,62 @@ async def update_question(
         if after == before:
             # Idempotent: a double click or a retried request changes nothing and logs nothing.
             return question_json(question, on_air_id)
-        data = await _apply(ctx, tx, event_id, question, after)
-        await tx.execute(
-            "INSERT INTO moderation_actions (event_id, moderator_id, question_id, before_state, after_state, "
-            "created_at) VALUES (:event_id, :moderator_id, :question_id, :before, :after, :now)",
-            {
-                "event_id": event_id,
-                "moderator_id": moderator.id,
-                "question_id": question_id,
-                "before": json.dumps(asdict(before)),
-                "after": json.dumps(asdict(after)),
-                "now": ctx.now(),
-            },
-        )
+        data = await apply_state(ctx, tx, event_id, question, after)
+        action_id = await _keep_action(ctx, tx, event_id, question_id, before, after, moderator=moderator)
+        await activity.announce(ctx, tx, event_id, action_id)
     return data
 
 
-async def undo_last(ctx: Context, event_id: int, *, moderator: Moderator) -> dict[str, Any]:
-    """Undo the moderator's own last action in the event, unless someone changed the question since."""
+async def _keep_action(
+    ctx: Context,
+    tx: Transaction,
+    event_id: int,
+    question_id: int,
+    before: QuestionState,
+    after: QuestionState,
+    *,
+    moderator: Moderator,
+    batch_id: int | None = None,
+) -> int:
+    """Keep the action for undo and the activity list; its id."""
+    row = await tx.fetchone(
+        "INSERT INTO moderation_actions (event_id, moderator_id, question_id, before_state, after_state, "
+        "created_at, batch_id) VALUES (:event_id, :moderator_id, :question_id, :before, :after, :now, :batch_id) "
+        "RETURNING id",
+        {
+            "event_id": event_id,
+            "moderator_id": moderator.id,
+            "question_id": question_id,
+            "before": json.dumps(asdict(before)),
+            "after": json.dumps(asdict(after)),
+            "now": ctx.now(),
+            "batch_id": batch_id,
+        },
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+async def bulk_update(ctx: Context, event_id: int, body: BulkModerate, *, moderator: Moderator) -> dict[str, Any]:
+    """Approve or reject several questions in one action: one transaction, one entry in the activity list and one
+    undo. Questions already in that state are left as they are (and are not part of the undo)."""
+    changed: list[dict[str, Any]] = []
     async with ctx.db.transaction() as tx:
-        action = await tx.fetchone(
-            "SELECT id, question_id, before_state, after_state FROM moderation_actions "
-            "WHERE event_id = :event_id AND moderator_id = :moderator_id AND undone_at IS NULL "
-            "ORDER BY id DESC LIMIT 1",
-            {"event_id": event_id, "moderator_id": moderator.id},
-        )
-        if action is None:
-            raise ApiError(404, "nothing_to_undo", "You have no action in this event left to undo.")
-        question = await question_in_event(tx, event_id, action["question_id"])
-        current = current_state(question, await _on_air_id(tx, event_id))
-        if current != QuestionState(**json.loads(action["after_state"])):
-            raise conflict("changed_since", "The question was changed after your action; undo it by hand.")
-        before = QuestionState(**json.loads(action["before_state"]))
-        data = await _apply(ctx, tx, event_id, question, before)
-        await tx.execute(
-            "UPDATE moderation_actions SET undone_at = :now WHERE id = :id", {"now": ctx.now(), "id": action["id"]}
-        )
-    return {"undone_action_id": action["id"], "question": data}
+        batch_id: int | None = None
+        for question_id in dict.fromkeys(body.question_ids):  # each once, in the order sent
+            question = await question_in_event(tx, event_id, question_id)
+            on_air_id = await on_air_id_of(tx, event_id)
+            before = current_state(question, on_air_id)
+            after = target_state(before, ModerateQuestion(status=body.status))
+            if after == before:
+                continue
+            changed.append(await apply_state(ctx, tx, event_id, question, after))
+            action_id = await _keep_action(
+                ctx, tx, event_id, question_id, before, after, moderator=moderator, batch_id=batch_id
+            )
+            if batch_id is None:
+                batch_id = action_id
+                await tx.execute("UPDATE moderation_actions SET batch_id = :id WHERE id = :id", {"id": action_id})
+        if batch_id is not None:
+            await activity.announce(ctx, tx, event_id, batch_id)
+    return {"questions": changed, "action_id": batch_id}

@@ -22,12 +22,12 @@ from smartrlp.models.polls import (
     UpdatePoll,
 )
 from smartrlp.realtime import protocol
-from smartrlp.services.ballots import Reader, ResultsPublisher, compute_results, results_public
 from smartrlp.services.context import Context
+from smartrlp.services.results import WORD_SEPARATOR, Reader, ResultsPublisher, compute_results, results_public
 
 POLL_COLUMNS = (
-    "id, event_id, position, title, kind, state, results_visibility, max_choices, scale_max, version, "
-    "opened_at, closed_at"
+    "id, event_id, position, title, kind, state, results_visibility, max_choices, scale_max, max_words, "
+    "version, opened_at, closed_at"
 )
 
 
@@ -61,7 +61,8 @@ async def my_ballot(conn: Reader, poll: sqlite3.Row, device: str) -> dict[str, A
         return {"options": [r["option_id"] for r in rows]}
     if poll["kind"] == "rating":
         return {"value": row["value"]}
-    return {"text": row["word"]}
+    words = (row["word"] or "").split(WORD_SEPARATOR)
+    return {"text": words[0], "words": words}
 
 
 async def poll_json(
@@ -78,6 +79,7 @@ async def poll_json(
         "position": poll["position"],
         "max_choices": poll["max_choices"],
         "scale_max": poll["scale_max"],
+        "max_words": poll["max_words"] if poll["kind"] == "words" else None,
         "options": options,
         "opened_at": poll["opened_at"],
         "closed_at": poll["closed_at"],
@@ -167,7 +169,18 @@ def _content(kind: str, body: CreatePoll | UpdatePoll, current: dict[str, Any]) 
         scale_max = scale_max or DEFAULT_SCALE
     elif body.scale_max is not None:
         raise invalid("Only rating polls have 'scale_max'.", "scale_max")
-    return {"title": title, "options": options, "max_choices": max_choices, "scale_max": scale_max}
+    max_words = current.get("max_words") or 1
+    if body.max_words is not None:
+        if kind != "words":
+            raise invalid("Only word clouds have 'max_words'.", "max_words")
+        max_words = body.max_words
+    return {
+        "title": title,
+        "options": options,
+        "max_choices": max_choices,
+        "scale_max": scale_max,
+        "max_words": max_words,
+    }
 
 
 async def _replace_options(tx: Transaction, poll_id: int, labels: list[str]) -> None:
@@ -203,9 +216,9 @@ async def create_poll(ctx: Context, publisher: ResultsPublisher, event_id: int, 
     async with ctx.db.transaction() as tx:
         row = await tx.fetchone(
             "INSERT INTO polls (event_id, position, title, kind, results_visibility, max_choices, scale_max, "
-            "created_at, updated_at) VALUES (:event_id, "
+            "max_words, created_at, updated_at) VALUES (:event_id, "
             "(SELECT COALESCE(MAX(position), 0) + 1 FROM polls WHERE event_id = :event_id), "
-            ":title, :kind, :visibility, :max_choices, :scale_max, :now, :now) "
+            ":title, :kind, :visibility, :max_choices, :scale_max, :max_words, :now, :now) "
             f"RETURNING {POLL_COLUMNS}",
             {
                 "event_id": event_id,
@@ -214,6 +227,7 @@ async def create_poll(ctx: Context, publisher: ResultsPublisher, event_id: int, 
                 "visibility": body.results_visibility,
                 "max_choices": content["max_choices"],
                 "scale_max": content["scale_max"],
+                "max_words": content["max_words"],
                 "now": now,
             },
         )
@@ -260,6 +274,7 @@ async def update_poll(
                 "options": [o["label"] for o in await _options(tx, poll_id)],
                 "max_choices": poll["max_choices"],
                 "scale_max": poll["scale_max"],
+                "max_words": poll["max_words"],
             }
             content = _content(poll["kind"], body, current)
             changed = {k: v for k, v in content.items() if v != current[k]}

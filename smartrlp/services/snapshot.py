@@ -23,18 +23,18 @@ from typing import Any, Protocol, TypeVar
 from smartrlp.models.questions import PUBLIC_STATUSES
 from smartrlp.realtime import changes, protocol
 from smartrlp.realtime.hub import Broadcast, text_frame
-from smartrlp.services.ballots import (
+from smartrlp.services.context import Context
+from smartrlp.services.events import EVENT_COLUMNS, event_details
+from smartrlp.services.polls import my_ballot, polls_for
+from smartrlp.services.questions import QUESTION_COLUMNS, question_json, visible_questions
+from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.results import (
     ResultsPublisher,
     compute_results,
     option_ids_of,
     results_message,
     results_public,
 )
-from smartrlp.services.context import Context
-from smartrlp.services.events import EVENT_COLUMNS, event_details
-from smartrlp.services.polls import my_ballot, polls_for
-from smartrlp.services.questions import QUESTION_COLUMNS, question_json, visible_questions
-from smartrlp.services.reactions import ReactionMeter
 
 
 class Audience(Protocol):

@@ -38,7 +38,7 @@ def join_url(base: str, code: str) -> str:
 
 
 def screen_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"]}
+    return {"mode": row["screen_mode"], "poll_id": row["screen_poll_id"], "pinned": bool(row["screen_pinned"])}
 
 
 # --- access -------------------------------------------------------------------------------------------------
@@ -72,7 +72,9 @@ async def studio_role(
 
 
 async def set_screen(ctx: Context, event_id: int, body: SetScreen) -> dict[str, Any]:
-    """Show a question, a launched poll, the join code or nothing; a change is broadcast as `screen`."""
+    """Show a question, a launched poll, the join code or nothing; a change is broadcast as `screen`.
+
+    Putting a question on air switches the screen to it (services/moderation.py) unless this choice is pinned."""
     poll_id = body.poll_id if body.mode == "poll" else None
     if body.mode == "poll" and poll_id is None:
         raise invalid("'poll_id' must name the poll to show.", "poll_id")
@@ -85,13 +87,16 @@ async def set_screen(ctx: Context, event_id: int, body: SetScreen) -> dict[str, 
                 raise ApiError(404, "poll_not_found", f"There is no poll {poll_id} in this event.")
             if poll["state"] == "draft":
                 raise ApiError(409, "poll_not_launched", "Launch the poll before showing it.")
-        current = await tx.fetchone("SELECT screen_mode, screen_poll_id FROM events WHERE id = :id", {"id": event_id})
+        current = await tx.fetchone(
+            "SELECT screen_mode, screen_poll_id, screen_pinned FROM events WHERE id = :id", {"id": event_id}
+        )
         if current is None:
             raise ApiError(404, "event_not_found", "The event no longer exists.")
-        screen = {"mode": body.mode, "poll_id": poll_id}
+        screen = {"mode": body.mode, "poll_id": poll_id, "pinned": body.pinned and body.mode != "question"}
         if screen != screen_json(current):
             await tx.execute(
-                "UPDATE events SET screen_mode = :mode, screen_poll_id = :poll_id WHERE id = :id",
+                "UPDATE events SET screen_mode = :mode, screen_poll_id = :poll_id, screen_pinned = :pinned "
+                "WHERE id = :id",
                 {**screen, "id": event_id},
             )
             await ctx.log.record(tx, event_id, protocol.SCREEN, {"screen": screen})

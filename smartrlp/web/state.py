@@ -14,9 +14,10 @@ from smartrlp.core.settings import Settings
 from smartrlp.core.wordfilter import WordFilter
 from smartrlp.db.store import Database
 from smartrlp.realtime.hub import Hub
-from smartrlp.services.ballots import BallotWriter, ResultsPublisher
+from smartrlp.services.ballots import BallotWriter
 from smartrlp.services.context import Context
 from smartrlp.services.reactions import ReactionMeter
+from smartrlp.services.results import ResultsPublisher
 from smartrlp.services.snapshot import SharedOpenings
 from smartrlp.services.upvotes import UpvoteBatcher
 

@@ -16,7 +16,7 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from smartrlp.core import i18n
 from smartrlp.core.i18n import N_, gettext
-from smartrlp.services.ballots import WORDS_SHOWN
+from smartrlp.services.results import WORDS_SHOWN
 
 try:
     # The events are German, and the printed record should show the times the audience saw.

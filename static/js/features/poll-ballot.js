@@ -98,6 +98,7 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
         el("span", {}, ends.low), el("span", { class: "visually-hidden" }, ", "), el("span", {}, ends.high)));
   }
   // words
+  if ((poll.max_words || 1) > 1) return wordsForm(poll, { id, mine, draft, onVote, onInvalid });
   const input = el("input", {
     id: id.word, name: "text", maxlength: LIMITS.word_answer, autocomplete: "off", autocapitalize: "off", enterkeyhint: "send",
     "aria-describedby": id.count, "data-action": "word",
@@ -127,6 +128,43 @@ export function renderBallotForm(poll, { draft, onVote, onInvalid }) {
       return;
     }
     onVote({ text });
+  });
+  return form;
+}
+
+/** A word cloud that takes up to `max_words` words: one field per word, the first one required. */
+function wordsForm(poll, { id, mine, draft, onVote, onInvalid }) {
+  const count = poll.max_words;
+  if (!Array.isArray(draft.words)) draft.words = mine && mine.words ? [...mine.words] : [];
+  const inputs = Array.from({ length: count }, (_, index) => {
+    const input = el("input", {
+      id: `${id.word}-${index + 1}`, name: `word-${index + 1}`, maxlength: LIMITS.word_answer, autocomplete: "off",
+      autocapitalize: "off", "data-action": `word-${index + 1}`,
+    });
+    input.value = draft.words[index] || "";
+    input.addEventListener("input", () => {
+      draft.words[index] = input.value;
+    });
+    return input;
+  });
+  const form = el("form", { class: "poll-form poll-words", novalidate: true },
+    el("p", { class: "hint", id: id.count }, t("Bis zu {count} Wörter oder kurze Begriffe, je höchstens {max} Zeichen.",
+      { count, max: LIMITS.word_answer })),
+    ...inputs.flatMap((input, index) => [
+      el("label", { for: input.id }, t("Wort {number}", { number: index + 1 }),
+        index > 0 ? el("span", { class: "optional" }, " ", t("(freiwillig)")) : null),
+      input]),
+    el("button", { type: "submit", class: "button button-primary", "data-action": "submit" },
+      mine ? t("Wörter ändern") : t("Wörter senden")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const words = inputs.map((input) => input.value.trim()).filter(Boolean);
+    if (!words.length) {
+      onInvalid(t("Bitte geben Sie zuerst ein Wort ein."));
+      inputs[0].focus();
+      return;
+    }
+    onVote({ words });
   });
   return form;
 }

@@ -74,7 +74,9 @@ export function renderResults(poll, { mine = null, heading = t("Ergebnis") } = {
         words.map((word) => {
           // Five sizes; the count is always written next to the word as well.
           const size = 1 + Math.round((4 * (word.count - 1)) / Math.max(1, top - 1));
-          const isMine = Boolean(mine && mine.text === word.text);
+          // Grouped without regard to case: "wlan" of mine is the cloud's "WLAN".
+          const fold = (text) => (text || "").toLocaleLowerCase();
+          const isMine = Boolean(mine && (mine.words || [mine.text]).some((w) => fold(w) === fold(word.text)));
           return el("li", { class: `word word-size-${size}` + (isMine ? " is-mine" : "") },
             el("span", { class: "word-text" }, word.text),
             el("span", { class: "word-count" }, formatCount(word.count),

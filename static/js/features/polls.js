@@ -100,7 +100,7 @@ export function describeBallot(poll, ballot) {
   if (ballot.value !== undefined && ballot.value !== null) {
     return t("{value} von {max}", { value: ballot.value, max: poll.scale_max });
   }
-  return `„${ballot.text}“`;
+  return (ballot.words || [ballot.text]).map((word) => `„${word}“`).join(", ");
 }
 
 export function scaleEnds(poll) {

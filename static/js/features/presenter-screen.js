@@ -52,6 +52,9 @@ export function presenterScreen({ questions, polls, state }) {
   let lastQuestionSig = "";
   let lastPollSig = "";
   let fitted = { mode: null, width: 0, height: 0 };
+  // Fit again on the next draw whatever the sizes say: the layout before the first snapshot and before the fonts
+  // are in is not the one the slide ends up with (a title fitted then stayed at a fraction of the screen).
+  let refitNext = true;
 
   function showSlide(mode) {
     stage.dataset.mode = mode;
@@ -126,16 +129,19 @@ export function presenterScreen({ questions, polls, state }) {
     const changedPoll = mode === "poll" ? drawPoll() : false;
     if (mode !== "poll") lastPollSig = "";
     const title = questions.event ? questions.event.title : null;
+    let changedTitle = false;
     if (title && idleTitle.textContent !== title) {
       idleTitle.textContent = title;
       $("[data-event-title]").textContent = title;
+      changedTitle = true; // a new title must be fitted again, or it keeps the size of the old one
     }
     const next = nextQuestions().slice(0, NEXT_COUNT);
     const list = $("[data-next-list]");
     renderKeyed(list, next, renderNext);
     $("[data-next-empty]").hidden = next.length > 0;
     hideCutOff(list);
-    refit(changedQuestion || changedPoll || mode !== fitted.mode);
+    refit(refitNext || changedQuestion || changedPoll || changedTitle || mode !== fitted.mode);
+    refitNext = false;
     drawAgenda();
   });
 
@@ -147,13 +153,22 @@ export function presenterScreen({ questions, polls, state }) {
     drawAgenda();
   }
 
-  /** Fits the slide and the strip again when the screen (or the window) changes size. */
+  /** Fits the slide and the strip again when the screen (or the window) changes size, and once the fonts are in. */
   function watchSize() {
-    new ResizeObserver(() => {
+    const observer = new ResizeObserver(() => {
       refit();
       hideCutOff($("[data-next-list]"));
-    }).observe(stage);
+    });
+    observer.observe(stage);
+    observer.observe(idleTitle.parentElement);
+    document.fonts?.ready.then(() => fitAgain());
   }
 
-  return { draw, tick, nextQuestions, watchSize, initialMode: () => stage.dataset.mode || "none" };
+  /** The next draw fits the slide anew (after the first snapshot: the real title, the real layout). */
+  function fitAgain() {
+    refitNext = true;
+    draw();
+  }
+
+  return { draw, tick, nextQuestions, watchSize, fitAgain, initialMode: () => stage.dataset.mode || "none" };
 }

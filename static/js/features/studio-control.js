@@ -19,11 +19,14 @@ export class StudioControl {
     this.root = root;
     this.urls = urls;
     this.explain = explain;
-    this.screen = { mode: "none", poll_id: null };
+    this.screen = { mode: "none", poll_id: null, pinned: false };
     this.polls = [];
     this.radios = [...root.querySelectorAll("[data-screen-mode]")];
     this.pollSelect = root.querySelector("[data-screen-poll]");
     this.feedback = root.querySelector("[data-screen-feedback]");
+    this.pin = root.querySelector("[data-screen-pin]");
+    this.note = document.querySelector("[data-screen-note]");
+    this.pin.addEventListener("change", () => this.choose(this.screen.mode));
     for (const radio of this.radios) radio.addEventListener("change", () => radio.checked && this.choose(radio.value));
     this.pollSelect.addEventListener("change", () => {
       if (this.pollSelect.value) this.choose("poll");
@@ -37,15 +40,31 @@ export class StudioControl {
     root.querySelector("[data-studio-link-copy]").addEventListener("click", () => this.copyLink());
   }
 
-  /** Follows the snapshot and the `screen` and `event` messages; true when something changed. */
-  apply(message) {
+  /** Follows the snapshot and the `screen`, `event` and `on_air` messages; true when something changed. */
+  apply(message, store = null) {
+    if (store) this.store = store;
     let screen = null;
-    if (message.type === MessageType.SCREEN) screen = message.screen;
+    if (message.type === MessageType.SCREEN || message.type === MessageType.ON_AIR) screen = message.screen;
     else if (message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT) screen = message.event?.screen;
     if (!screen) return false;
-    this.screen = { mode: screen.mode, poll_id: screen.poll_id ?? null };
+    this.screen = { mode: screen.mode, poll_id: screen.poll_id ?? null, pinned: Boolean(screen.pinned) };
     this.render();
     return true;
+  }
+
+  /** Next to the question on air: when the screen does not show it (pinned poll or slide), the console says so. */
+  drawNote(store) {
+    const labels = { none: t("den Titel"), poll: t("die Umfrage"), join: t("die Mitmach-Folie") };
+    let text = "";
+    if (this.screen.mode !== "question") {
+      text = this.screen.pinned
+        ? t("Festgehalten: Bildschirm und Overlay zeigen weiter {what}. Eine Frage auf Sendung erscheint dort erst, wenn Sie „Die Frage auf Sendung“ wählen.", { what: labels[this.screen.mode] })
+        : store.onAir
+          ? t("Bildschirm und Overlay zeigen gerade {what}, nicht die Frage auf Sendung.", { what: labels[this.screen.mode] })
+          : t("„Auf Sendung“ zeigt die Frage auch auf Bildschirm und Overlay.");
+    }
+    this.note.hidden = !text;
+    this.note.textContent = text;
   }
 
   /** The polls that can go on screen: launched ones (open or closed). */
@@ -72,15 +91,18 @@ export class StudioControl {
       radio.checked = radio.value === this.screen.mode;
       if (radio.value === "poll") radio.disabled = this.polls.length === 0;
     }
+    this.pin.checked = this.screen.pinned;
+    this.pin.disabled = this.screen.mode === "question";
+    if (this.store) this.drawNote(this.store);
   }
 
   async choose(mode) {
-    const body = { mode };
+    const body = { mode, pinned: mode !== "question" && this.pin.checked };
     if (mode === "poll") body.poll_id = Number(this.pollSelect.value);
     try {
       const screen = await api("PUT", this.urls.screen(), body);
       this.screen = screen;
-      this.feedback.textContent = MODE_DONE[screen.mode];
+      this.feedback.textContent = MODE_DONE[screen.mode] + (screen.pinned ? " " + t("(festgehalten)") : "");
       this.feedback.className = "form-feedback is-ok";
     } catch (error) {
       this.feedback.textContent = error.code === "poll_not_launched"

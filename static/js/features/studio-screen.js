@@ -2,9 +2,12 @@
 // and `event` messages, and a poll as those views show it.
 import { MessageType } from "../lib/protocol.js";
 
-/** The screen choice a message carries ({mode, poll_id}), or null when it carries none. */
+/**
+ * The screen choice a message carries ({mode, poll_id}), or null when it carries none. An `on_air` message carries
+ * one when putting the question on air switched the screen to it (on air means on screen, in one change).
+ */
 export function screenOf(message) {
-  const screen = message.type === MessageType.SCREEN ? message.screen
+  const screen = message.type === MessageType.SCREEN || message.type === MessageType.ON_AIR ? message.screen
     : message.type === MessageType.SNAPSHOT || message.type === MessageType.EVENT ? message.event && message.event.screen
       : null;
   return screen ? { mode: screen.mode || "none", poll_id: screen.poll_id ?? null } : null;

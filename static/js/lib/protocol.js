@@ -10,6 +10,7 @@ export const MessageType = Object.freeze({
   POLL_DELETED: "poll_deleted",
   SCREEN: "screen",
   MODERATION_NOTES: "moderation_notes",
+  MODERATION_ACTION: "moderation_action",
   POLL_RESULTS: "poll_results",
   REACTIONS: "reactions",
   PONG: "pong",

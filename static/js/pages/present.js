@@ -29,7 +29,10 @@ function onMessage(message) {
     screen.draw();
     return;
   }
-  if (message.type === MessageType.SNAPSHOT) ready = true;
+  if (message.type === MessageType.SNAPSHOT) {
+    ready = true;
+    screen.fitAgain();
+  }
   state.screen = screenOf(message) || state.screen;
   if (message.type === MessageType.EVENT) questions.event = message.event;
   questions.apply(message);

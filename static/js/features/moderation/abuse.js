@@ -185,5 +185,5 @@ export function moderationNotes({ urls, filter, render }) {
     return historyOpen.has(question.id) ? [deviceHistory(question)] : [];
   }
 
-  return { applyNotes, loadNotes, isHeld, unblock, cardState, abuseNotes, abuseActions, historyParts };
+  return { applyNotes, loadNotes, isHeld, noteOf, unblock, cardState, abuseNotes, abuseActions, historyParts };
 }

@@ -59,6 +59,7 @@ export function setUpPollForm({ urls, onCreated }) {
       }
     }
     if (kind === "rating") body.scale_max = Number(fields.scale_max.value);
+    if (kind === "words") body.max_words = Number(fields.max_words.value);
     const submit = form.querySelector("[data-poll-create]");
     submit.disabled = true;
     try {

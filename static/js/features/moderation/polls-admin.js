@@ -33,6 +33,9 @@ function pollSummary(poll) {
     parts.push(poll.max_choices ? t("höchstens {max} wählbar", { max: poll.max_choices }) : t("beliebig viele wählbar"));
   }
   if (poll.kind === "rating") parts.push(t("Skala 1 bis {max}", { max: poll.scale_max }));
+  if (poll.kind === "words" && poll.max_words > 1) {
+    parts.push(t("bis zu {count} Wörter je Gerät", { count: poll.max_words }));
+  }
   if (poll.state === "open" && poll.opened_at) parts.push(t("läuft seit {time} Uhr", { time: formatTime(poll.opened_at) }));
   if (poll.state === "closed" && poll.closed_at) parts.push(t("beendet um {time} Uhr", { time: formatTime(poll.closed_at) }));
   return parts.join(" · ");
