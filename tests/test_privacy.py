@@ -57,6 +57,15 @@ def create_event(server: Server, slug: str, ends_at: str | None, agenda: list[di
     asyncio.run(work())
 
 
+def set_end(server: Server, slug: str, ends_at: str | None) -> str | None:
+    """Move an event's end, as an admin's edit would; the end it had before."""
+    with connect(server.db) as conn:
+        before = conn.execute("SELECT ends_at FROM events WHERE slug = ?", (slug,)).fetchone()[0]
+        conn.execute("UPDATE events SET ends_at = ? WHERE slug = ?", (ends_at, slug))
+        conn.commit()
+    return before
+
+
 def run_purge(server: Server, now: datetime, days: int) -> list[str]:
     """`retention.purge` on the server's database, from this process, as a second writer would."""
 
@@ -135,7 +144,8 @@ def ok(response: Any, status: int = 200) -> Any:
 class Audience:
     """A moderator (bearer token) and four viewers taking part in one event through the real API."""
 
-    def __init__(self, slug: str, staff: Viewer, viewers: list[Viewer]) -> None:
+    def __init__(self, server: Server, slug: str, staff: Viewer, viewers: list[Viewer]) -> None:
+        self.server = server
         self.slug = slug
         self.staff = staff
         self.viewers = viewers
@@ -147,6 +157,15 @@ class Audience:
         return [device_of(v) for v in self.viewers]
 
     def take_part(self) -> None:
+        """Everything a live event collects; the event is live meanwhile (polls take ballots only then) and
+        ends as it was created afterwards."""
+        planned_end = set_end(self.server, self.slug, None)
+        try:
+            self._take_part()
+        finally:
+            set_end(self.server, self.slug, planned_end)
+
+    def _take_part(self) -> None:
         asker, second, third, fourth = self.viewers
         slug = self.slug
         named = asker.ask(f"Wann kommt Glasfaser nach {slug}?", name=self.name, slug=slug)
@@ -193,7 +212,7 @@ class Audience:
 @pytest.fixture
 def audience(server: Server, moderator_token: str, viewer: Callable[..., Viewer]) -> Callable[[str], Audience]:
     def make(slug: str) -> Audience:
-        return Audience(slug, viewer(headers=bearer(moderator_token)), [viewer() for _ in range(4)])
+        return Audience(server, slug, viewer(headers=bearer(moderator_token)), [viewer() for _ in range(4)])
 
     return make
 
@@ -410,7 +429,8 @@ def test_purge_takes_the_retention_from_days_and_leaves_events_without_an_end(
     ]
     assert where_found(server.db, ended_event.name) == []
     # Years later, an event without an end still has everything.
-    assert run_purge(server, datetime.now(UTC) + timedelta(days=3650), 1) == []
+    # (The demo event, live now, has ended by then too.)
+    assert run_purge(server, datetime.now(UTC) + timedelta(days=3650), 1) == ["smart-rlp"]
     assert where_found(server.db, never.name)
     for device in never.devices:
         assert where_found(server.db, device)
@@ -421,13 +441,13 @@ def test_what_arrives_after_the_purge_goes_once_it_is_as_old_as_the_retention(
 ) -> None:
     create_event(server, "alt", ends_at=ended(40))
     assert run_purge(server, datetime.now(UTC), 30) == ["alt"]
-    # The page of an ended event stays open: people can still ask and vote there.
+    # Questions reopened after the end (as `create_event` does): people can still ask and vote there.
     late = audience("alt")
     late.take_part()
     assert run_purge(server, datetime.now(UTC), 30) == []
     assert where_found(server.db, late.name)
 
-    assert run_purge(server, datetime.now(UTC) + timedelta(days=31), 30) == ["alt"]
+    assert run_purge(server, datetime.now(UTC) + timedelta(days=31), 30) == ["smart-rlp", "alt"]  # the demo: live now
     assert where_found(server.db, late.name) == []
     for device in late.devices:
         assert where_found(server.db, device) == []

@@ -126,8 +126,8 @@ async def test_the_screen_shows_launched_polls_only_and_tells_of_real_changes(ct
         await studio.set_screen(ctx, event["id"], SetScreen(mode="poll", poll_id=launched))
         # A poll id sent with another mode means nothing: the screen shows no poll.
         joined = await studio.set_screen(ctx, event["id"], SetScreen(mode="join", poll_id=launched))
-    assert shown == {"mode": "poll", "poll_id": launched}
-    assert joined == {"mode": "join", "poll_id": None}
+    assert shown == {"mode": "poll", "poll_id": launched, "pinned": False}
+    assert joined == {"mode": "join", "poll_id": None, "pinned": False}
     assert [m["screen"] for m in recorder.messages] == [shown, joined]
     row = await events.event_by_slug(ctx.db, "rat")
     assert (row["screen_mode"], row["screen_poll_id"]) == ("join", None)

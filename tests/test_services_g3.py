@@ -189,7 +189,8 @@ async def test_a_ballot_must_fit_its_poll(live: Live) -> None:
     with pytest.raises(ApiError) as refused:
         await live.vote(words["id"], "d1", text="Scheiße")
     assert refused.value.code == "blocked_text"
-    assert (await live.vote(words["id"], "d1", text="  Mehr   WLAN! "))["ballot"] == {"text": "mehr wlan"}
+    cast = await live.vote(words["id"], "d1", text="  Mehr   WLAN! ")
+    assert cast["ballot"] == {"text": "Mehr WLAN", "words": ["Mehr WLAN"]}
     with pytest.raises(ApiError) as refused:
         await ballots.ballot_target(live.ctx, "gibt-es-nicht", words["id"])
     assert refused.value.code == "event_not_found"

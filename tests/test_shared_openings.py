@@ -112,7 +112,7 @@ async def test_a_shared_snapshot_is_the_one_built_for_the_viewer_alone(app: App)
     assert {q["id"] for q in mine["questions"] if q["mine"]} == {own_pending, own_public}
     assert [p["my_ballot"] for p in mine["polls"]] == [
         {"options": [single["options"][1]["id"]]},
-        {"text": "radwege"},
+        {"text": "Radwege", "words": ["Radwege"]},
         None,
     ]
     assert rating["id"] == mine["polls"][2]["id"]

@@ -64,6 +64,7 @@ async def copy_database(source: Any, target: Any) -> CopyReport:
     if filled:
         raise CopyError(f"the target already holds data (in {', '.join(filled)}); copy into an empty database")
     report = CopyReport()
+    late_updates: list[tuple[str, list[dict[str, Any]]]] = []
     async with target.transaction() as tx:
         for table in tables:
             first = await source.fetchall(f"SELECT * FROM {table} LIMIT 1")
@@ -87,14 +88,18 @@ async def copy_database(source: Any, target: Any) -> CopyReport:
                 await tx.executemany(insert, [dict(row) for row in rows])
                 if later:
                     key = "id" if "id" in columns else columns[0]  # the tables with such columns have an id
-                    where = f"{key} = :{key}"
-                    sets = ", ".join(f"{c} = :{c}" for c in later)
-                    await tx.executemany(
-                        f"UPDATE {table} SET {sets} WHERE {where}",
-                        [dict(row) for row in rows if any(row[c] is not None for c in later)],
-                    )
+                    update = f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in later)} WHERE {key} = :{key}"
+                    rows_to_update = [
+                        {c: row[c] for c in (key, *later)} for row in rows if any(row[c] is not None for c in later)
+                    ]
+                    if rows_to_update:
+                        late_updates.append((update, rows_to_update))
                 offset += len(rows)
             report.counts[table] = offset
+        # Only once every table is in: a late column may point at a row of any table after its own (an event's
+        # current agenda item, an agenda item being of that event).
+        for update, rows_to_update in late_updates:
+            await tx.executemany(update, rows_to_update)
         if getattr(target, "dialect", "sqlite") == "postgresql":
             identities = await tx.fetchall(
                 "SELECT table_name AS name FROM information_schema.columns WHERE column_name = 'id' "

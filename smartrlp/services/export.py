@@ -80,7 +80,7 @@ async def participants(db: Database, event_id: int) -> int:
         "UNION SELECT v.device_id FROM question_votes v JOIN questions q ON q.id = v.question_id "
         "WHERE q.event_id = :id "
         "UNION SELECT b.device_id FROM poll_ballots b JOIN polls p ON p.id = b.poll_id WHERE p.event_id = :id"
-        ") WHERE device_id IS NOT NULL",
+        ") AS taking_part WHERE device_id IS NOT NULL",  # PostgreSQL wants the subquery named
         {"id": event_id},
     )
     return int(row["n"]) if row is not None else 0

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any
 
 from smartrlp.core.errors import ApiError
+from smartrlp.db.postgres import TransactionConflict
+from smartrlp.db.store import DatabaseBusy
 from smartrlp.services.context import Context
 from smartrlp.services.questions import Upvote, store_upvotes
 
 log = logging.getLogger("smartrlp.upvotes")
 
 MAX_BATCH = 1000
+# A batch that lost to another host's transaction (PostgreSQL: deadlock, serialization failure) runs again, as
+# web/middleware/retry.py does for a request: the batch is one request for this purpose.
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.01
 
 
 @dataclass(slots=True)
@@ -57,12 +64,22 @@ class UpvoteBatcher:
         finally:
             self._writing = None
 
+    async def _store(self, ctx: Context, batch: list[_Upvote]) -> list[dict[str, Any] | ApiError]:
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                async with ctx.db.transaction() as tx:
+                    return await store_upvotes(ctx, tx, [Upvote(v.event_id, v.question_id, v.device) for v in batch])
+            except TransactionConflict:
+                log.info("transaction conflict writing %d upvotes, attempt %d", len(batch), attempt + 1)
+                await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+        raise DatabaseBusy()
+
     async def _write(self, ctx: Context, batch: list[_Upvote]) -> None:
         try:
-            async with ctx.db.transaction() as tx:
-                answers = await store_upvotes(ctx, tx, [Upvote(v.event_id, v.question_id, v.device) for v in batch])
+            answers = await self._store(ctx, batch)
         except Exception as error:
-            log.exception("writing %d upvotes failed", len(batch))
+            if not isinstance(error, ApiError):  # an ApiError (busy, storage unavailable) is the answer itself
+                log.exception("writing %d upvotes failed", len(batch))
             failure = error if isinstance(error, ApiError) else ApiError(
                 503, "try_again", "Your vote could not be saved; please send it again."
             )
