@@ -100,7 +100,7 @@ def test_viewer_addresses_a_panelist_and_moderator_and_presenter_see_it(
     expect(mine).to_contain_text("an Nicole Steingaß")
 
     moderator = log_in_and_moderate(pages, shared_server, SLUG, shared_moderator_credentials)
-    moderator.get_by_label("Fragen zeigen, die sich richten an:").select_option(label=label)
+    moderator.get_by_label("An:", exact=True).select_option(label=label)  # the console's filter row
     incoming = moderator.get_by_role("region", name=re.compile("^Eingang")).get_by_role("listitem")
     expect(incoming).to_have_count(1)
     expect(incoming).to_contain_text("an Nicole Steingaß")

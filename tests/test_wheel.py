@@ -234,7 +234,7 @@ def test_installed_server_serves_pages_and_everything_they_load(venv: Path, empt
                     continue
                 seen.add(url)
                 response = assert_served(client, url)
-                if url.endswith((".js", ".mjs")):
+                if url.split("?")[0].endswith((".js", ".mjs")):
                     assets += module_imports(url, response.text)
             assert f"{server.url}/static/js/lib/protocol.js" in seen, "the viewer's imports were not followed"
 

@@ -199,10 +199,12 @@ GROUP_MAX_SECONDS = 0.025
 class _Group:
     """The SQLite transaction that queued transactions share, and who waits for its commit."""
 
-    __slots__ = ("after_commit", "members", "opened")
+    __slots__ = ("after_commit", "changes_before", "members", "opened")
 
-    def __init__(self) -> None:
+    def __init__(self, changes_before: int) -> None:
         self.opened = time.monotonic()
+        # A COMMIT that wrote nothing succeeds on a read-only file too: only one that wrote proves writes work.
+        self.changes_before = changes_before
         self.members: list[asyncio.Future[None]] = []
         self.after_commit: list[Callable[[], None]] = []
 
@@ -306,7 +308,7 @@ class Database:
                 raise DatabaseBusy() from error
             self._refuse_if_storage_fault(error)
             raise
-        self._group = _Group()
+        self._group = _Group(self._writer.total_changes)
         return True
 
     async def _undo_member(self, first: bool, error: BaseException) -> None:
@@ -375,7 +377,8 @@ class Database:
                 if not member.done():
                     member.set_exception(failure)
             return
-        self.storage.succeeded()
+        if self._writer.total_changes != group.changes_before:
+            self.storage.succeeded()
         self.commits += 1
         self.grouped_transactions += len(group.members)
         for callback in group.after_commit:
