@@ -52,9 +52,6 @@ def started(tmp_path: Path) -> Server:
     server.assert_clean_log()
 
 
-# A known bug, left open in issue 16: a question asked over the websocket while the server is frozen gets no reply
-# in time, the page sends it again over HTTP, and the resumed server stores both (no idempotency key yet).
-@pytest.mark.xfail(reason="a question asked during the freeze is stored twice (websocket, then HTTP)", strict=False)
 def test_a_server_frozen_for_20_s_loses_nothing_and_every_page_recovers_without_reload(
     started: Server, pages: Pages
 ) -> None:

@@ -112,6 +112,28 @@ def test_ask_over_the_websocket_is_answered_as_over_http_after_the_commit(
     assert body_ws["id"] in {q["id"] for q in by_ws.viewer.questions() if q["mine"]}
 
 
+def test_an_ask_repeated_over_http_under_its_ref_is_stored_once(
+    device: Callable[[], Device], moderator: Viewer
+) -> None:
+    """What the page does when the reply over the websocket never comes (a frozen server): the same ask over HTTP
+    with the message's ref as Idempotency-Key. It is answered with the question of the first, and kept once."""
+    phone, other = device(), device()
+    text = "Wird die Buslinie 105 wieder eingesetzt?"
+    phone.socket.send({"type": "ask", "text": text, "ref": "k-frozen-1"})
+    first = phone.socket.recv_until(lambda m: m.get("type") == protocol.REPLY)[-1]
+    assert first["status"] == 201
+    repeat = phone.viewer.http.post(QUESTIONS, json={"text": text}, headers={"Idempotency-Key": "k-frozen-1"})
+    assert repeat.status_code == 201, repeat.text
+    assert repeat.json()["id"] == first["body"]["id"]
+    # Another device may name its ask the same (the keys are the pages' own), and a new key is a new question.
+    theirs = other.viewer.http.post(QUESTIONS, json={"text": text}, headers={"Idempotency-Key": "k-frozen-1"})
+    again = phone.viewer.http.post(QUESTIONS, json={"text": text}, headers={"Idempotency-Key": "k-frozen-2"})
+    assert len({first["body"]["id"], theirs.json()["id"], again.json()["id"]}) == 3
+    assert [q["text"] for q in moderator.questions()].count(text) == 3
+    too_long = phone.viewer.http.post(QUESTIONS, json={"text": text}, headers={"Idempotency-Key": "k" * 65})
+    assert (too_long.status_code, too_long.json()["error"]["code"]) == (422, "invalid")
+
+
 def test_upvote_and_unvote_over_the_websocket(
     device: Callable[[], Device], viewer: Callable[..., Viewer], moderator: Viewer
 ) -> None:

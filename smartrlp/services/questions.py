@@ -100,10 +100,23 @@ async def list_for(
     return {"questions": questions, "seq": event["last_seq"]}
 
 
-async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) -> dict[str, Any]:
-    """A viewer's question, stored and logged; held for a moderator when the event, its filter or a block says so."""
+async def ask(
+    ctx: Context, event_id: int, body: AskQuestion, *, device: str, client_key: str | None = None
+) -> dict[str, Any]:
+    """A viewer's question, stored and logged; held for a moderator when the event, its filter or a block says so.
+
+    `client_key` is the page's name for this ask: the same key from the same device again (the page repeats an ask
+    over HTTP whose websocket reply never came) is answered with the question stored the first time."""
     name = body.name
     async with ctx.db.transaction() as tx:
+        if client_key is not None:
+            asked = await tx.fetchone(
+                f"SELECT {QUESTION_COLUMNS}, e.on_air_question_id FROM questions q JOIN events e ON e.id = q.event_id "
+                "WHERE q.event_id = :event_id AND q.device_id = :device AND q.client_key = :key",
+                {"event_id": event_id, "device": device, "key": client_key},
+            )
+            if asked is not None:
+                return {**question_json(asked, asked["on_air_question_id"]), "mine": True}
         current = await tx.fetchone(
             "SELECT questions_open, on_air_question_id, moderation_mode, names_allowed, archived_at, "
             "starts_at, ends_at, questions_until, published_at FROM events WHERE id = :id",
@@ -134,8 +147,9 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
         now = ctx.now()
         row = await tx.fetchone(
             "INSERT INTO questions (event_id, text, name, device_id, status, panelist_id, created_at, updated_at, "
-            "held_words, held_device) "
-            "VALUES (:event_id, :text, :name, :device, :status, :panelist_id, :now, :now, :held_words, :held_device) "
+            "held_words, held_device, client_key) "
+            "VALUES (:event_id, :text, :name, :device, :status, :panelist_id, :now, :now, :held_words, :held_device, "
+            ":client_key) "
             f"RETURNING {QUESTION_COLUMNS.replace('q.', '')}",
             {
                 "event_id": event_id,
@@ -147,6 +161,7 @@ async def ask(ctx: Context, event_id: int, body: AskQuestion, *, device: str) ->
                 "now": now,
                 "held_words": screening.held_words_json(held_words),
                 "held_device": int(held_device),
+                "client_key": client_key,
             },
         )
         assert row is not None

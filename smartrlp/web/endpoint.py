@@ -279,8 +279,15 @@ async def answer_live(spec: Spec, conn: HTTPConnection, message: dict[str, Any])
             if value is None:
                 raise ApiError(422, "invalid", f"'{name}' is required.", details={"field": name})
             path_params[name] = value
+        headers = list(conn.scope["headers"])
+        if isinstance(message.get("ref"), str):
+            # The ref names the action as `Idempotency-Key` does over HTTP: the page repeats it there if the reply
+            # over the websocket never came, and an ask is then stored once.
+            headers = [(k, v) for k, v in headers if k != b"idempotency-key"]
+            headers.append((b"idempotency-key", message["ref"].encode()))
         scope = {
             **conn.scope,
+            "headers": headers,
             "type": "http",
             "method": spec.method,
             "path": spec.path.format(**path_params),

@@ -30,6 +30,23 @@ def device_id(conn: HTTPConnection) -> str | None:
     return conn.scope.get(DEVICE_SCOPE_KEY)
 
 
+# The longest key a page may give an action (the same bound as a websocket message's `ref`, which it repeats).
+IDEMPOTENCY_KEY_MAX = 64
+
+
+def idempotency_key(conn: HTTPConnection) -> str | None:
+    """The page's key for this action (`Idempotency-Key`; over the websocket the message's `ref`), or None."""
+    key = conn.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise ApiError(
+            422, "invalid", f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} printable characters.",
+            details={"field": "Idempotency-Key"},
+        )
+    return key
+
+
 def client_address(conn: HTTPConnection) -> str:
     """The client's address: the peer's, or the forwarded one when the peer is a trusted proxy (`TrustedProxy`)."""
     return conn.client.host if conn.client else "unknown"

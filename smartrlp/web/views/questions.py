@@ -12,7 +12,7 @@ from smartrlp.models.questions import Question as QuestionReply
 from smartrlp.services import questions
 from smartrlp.web.auth import moderator_for
 from smartrlp.web.endpoint import Endpoints
-from smartrlp.web.http import app_state, client_address, device_id, path_id, require_device
+from smartrlp.web.http import app_state, client_address, device_id, idempotency_key, path_id, require_device
 
 api = Endpoints("questions")
 
@@ -42,7 +42,7 @@ async def ask_question(request: Request, event: sqlite3.Row, body: AskQuestion) 
     state = app_state(request)
     device = require_device(request)
     await state.limiter.check("questions", question_device=device, question_address=client_address(request))
-    return await questions.ask(state.ctx, event["id"], body, device=device)
+    return await questions.ask(state.ctx, event["id"], body, device=device, client_key=idempotency_key(request))
 
 
 VOTES = "/api/events/{slug}/questions/{question_id}/votes"

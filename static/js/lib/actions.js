@@ -24,11 +24,18 @@ function errorOf(reply) {
   return apiError;
 }
 
-function overHttp(urls, type, fields) {
+function overHttp(urls, type, fields, ref) {
   const [method, address] = HTTP_ROUTES[type];
   const body = {};
   for (const [key, value] of Object.entries(fields)) if (!PATH_FIELDS.includes(key)) body[key] = value;
-  return api(method, address(urls, fields), NO_BODY.has(type) ? undefined : body);
+  return api(method, address(urls, fields), NO_BODY.has(type) ? undefined : body, { "Idempotency-Key": ref });
+}
+
+// A name for one action, the same over the websocket (`ref`) and in its HTTP repeat (`Idempotency-Key`), unique
+// across reloads of the page: the server stores an ask it has seen under this name only once.
+function newRef() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `k${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /**
@@ -43,19 +50,19 @@ export function viewerActions(urls) {
     },
     async act(type, fields = {}) {
       if (!HTTP_ROUTES[type]) throw new Error(`unknown action ${type}`);
+      const ref = newRef();
       if (live) {
         try {
-          const reply = await live.request({ type, ...fields });
+          const reply = await live.request({ type, ...fields }, ref);
           if (reply.status >= 400) throw errorOf(reply);
           return reply.body;
         } catch (error) {
           if (!(error instanceof SocketUnavailable)) throw error;
-          // Not sent, or sent and the socket closed before the reply: HTTP instead. Every action but `ask` is
-          // idempotent (a repeat is answered as the first); an `ask` whose reply was lost in a crash may be kept
-          // twice, which the moderators see, rather than lost.
+          // Not sent, or sent and the socket closed before the reply: HTTP instead, under the same name. Every
+          // action is then answered as the first: votes, ballots and reports by their nature, an ask by its name.
         }
       }
-      return overHttp(urls, type, fields);
+      return overHttp(urls, type, fields, ref);
     },
   };
 }

@@ -16,8 +16,8 @@ const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const CSRF_TOKEN = csrfMeta ? csrfMeta.content : "";
 const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
 
-export async function api(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+export async function api(method, path, body, headers = {}) {
+  const options = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin" };
   if (CSRF_TOKEN && !SAFE_METHODS.includes(method)) options.headers["X-CSRF-Token"] = CSRF_TOKEN;
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";

@@ -152,10 +152,10 @@ export function connectLive({ slug, studio = null, onMessage, onStatus, onPong =
      * Sends an action (`{type: "ballot", poll_id, options}`) and resolves with its `reply` ({status, body}) once the
      * server committed it; rejects with SocketUnavailable when the socket is not open, closes first, or stays silent.
      */
-    request(message) {
+    request(message, ref = undefined) {
       if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.reject(new SocketUnavailable(false));
       refs += 1;
-      const ref = `a${refs}`;
+      ref = ref || `a${refs}`;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(ref);
