@@ -106,8 +106,12 @@ export function presenterScreen({ questions, polls, state }) {
 
   function refit(force = false) {
     const mode = state.screen.mode;
-    const size = { mode, width: stage.clientWidth, height: stage.clientHeight };
-    if (!force && size.mode === fitted.mode && size.width === fitted.width && size.height === fitted.height) return;
+    // The title's own box counts too: it can change size while the stage does not (the strip below it filling in
+    // on a loaded machine), and a title fitted into the smaller box before stayed small.
+    const box = idleTitle.parentElement;
+    const size = { mode, width: stage.clientWidth, height: stage.clientHeight, boxWidth: box.clientWidth,
+      boxHeight: box.clientHeight };
+    if (!force && ["mode", "width", "height", "boxWidth", "boxHeight"].every((key) => size[key] === fitted[key])) return;
     fitted = size;
     const unit = Math.min(stage.clientWidth / 16, stage.clientHeight / 9);
     if (mode === "question" && !questionBox.hidden) fitText(questionBox, { min: 14, max: unit * 1.25 });
